@@ -43,8 +43,8 @@ app_include_js = "scoopjoy.bundle.js"
 # page_js = {"page" : "public/js/file.js"}
 
 # include js in doctype views
-# doctype_js = {"doctype" : "public/js/doctype.js"}
-# doctype_list_js = {"doctype" : "public/js/doctype_list.js"}
+doctype_js = {"ScoopJoy Outlet": "public/js/scoopjoy_outlet.js"}
+doctype_list_js = {"ScoopJoy Outlet": "public/js/scoopjoy_outlet_list.js"}
 # doctype_tree_js = {"doctype" : "public/js/doctype_tree.js"}
 # doctype_calendar_js = {"doctype" : "public/js/doctype_calendar.js"}
 
