@@ -8,7 +8,9 @@ app_license = "mit"
 # Apps
 # ------------------
 
-required_apps = ["erpnext"]
+# "org/repo" form, as frappe/hrms writes it: a bare "erpnext" makes frappe's installer ask the GitHub API
+# which org owns the app (fails on an offline bench); "frappe/erpnext" resolves to the installed erpnext.
+required_apps = ["frappe/erpnext"]
 
 # Each item in the list will be shown as an app in the apps page
 # add_to_apps_screen = [
