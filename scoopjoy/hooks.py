@@ -1,7 +1,9 @@
 app_name = "scoopjoy"
 app_title = "ScoopJoy"
 app_publisher = "ScoopJoy Engineering"
-app_description = "ScoopJoy Ops: daily-sales uploads, franchise stock sync, bulk jobs and the nightly Batch Run"
+app_description = (
+	"ScoopJoy Ops: daily-sales uploads, franchise stock sync, bulk jobs and the nightly Batch Run"
+)
 app_email = "engineering@scoopjoy.example"
 app_license = "mit"
 
