@@ -48,7 +48,10 @@ app_include_js = "scoopjoy.bundle.js"
 
 # include js in doctype views
 doctype_js = {"ScoopJoy Outlet": "public/js/scoopjoy_outlet.js"}
-doctype_list_js = {"ScoopJoy Outlet": "public/js/scoopjoy_outlet_list.js"}
+doctype_list_js = {
+	"ScoopJoy Outlet": "public/js/scoopjoy_outlet_list.js",
+	"Franchise Agreement": "public/js/franchise_agreement_list.js",
+}
 # doctype_tree_js = {"doctype" : "public/js/doctype_tree.js"}
 # doctype_calendar_js = {"doctype" : "public/js/doctype_calendar.js"}
 

@@ -9,7 +9,7 @@ frappe.ui.form.on("ScoopJoy Outlet", {
 			);
 		}
 
-		if (frappe.user.has_role(["ScoopJoy Ops", "System Manager"]) && frm.doc.outlet_group) {
+		if (scoopjoy.stock_sync.can_trigger() && frm.doc.outlet_group) {
 			frm.add_custom_button(
 				__("Sync Stock for {0}", [frm.doc.outlet_group]),
 				() => scoopjoy.stock_sync.trigger({ outlet_group: frm.doc.outlet_group }),

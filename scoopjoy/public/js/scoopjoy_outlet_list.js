@@ -13,19 +13,9 @@ frappe.listview_settings["ScoopJoy Outlet"] = {
 			);
 		}
 
-		if (!frappe.user.has_role(["ScoopJoy Ops", "System Manager"])) return;
+		if (!scoopjoy.stock_sync.can_trigger()) return;
 
-		listview.page.add_inner_button(__("Sync Stock (all outlets)"), () =>
-			scoopjoy.stock_sync.trigger({})
-		);
-
-		listview.page.add_action_item(__("Sync Stock for Selected Outlets"), () => {
-			const names = listview.get_checked_items(true);
-			if (!names.length) {
-				frappe.msgprint(__("Select at least one outlet."));
-				return;
-			}
-			scoopjoy.bulk.run("sync_outlet_stock", names);
-		});
+		listview.page.add_inner_button(__("Sync Stock"), () => scoopjoy.stock_sync.prompt());
+		scoopjoy.bulk.add_list_action(listview, __("Sync Stock for Selected Outlets"), "sync_outlet_stock");
 	},
 };
