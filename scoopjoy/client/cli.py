@@ -243,6 +243,32 @@ class Context:
 			**kwargs,
 		)
 
+	def follow(
+		self,
+		bar: ProgressBar,
+		channel: RealtimeChannel | None,
+		*,
+		fetch: Callable[[], dict | None],
+		match: Callable[[str, Any], str | None],
+		on_update: Callable,
+		is_done: Callable[[dict], bool] | None = None,
+	) -> Outcome:
+		"""Follow a job to its end (events while the socket is up, polling otherwise), then tidy up."""
+		follower = self.follower(
+			fetch=fetch,
+			is_done=is_done or (lambda doc: is_terminal(doc.get("status"))),
+			channel=channel,
+			match=match,
+			on_update=on_update,
+			notify=self.notifier(bar),
+		)
+		try:
+			return follower.run()
+		finally:
+			bar.finish()
+			if channel is not None:
+				channel.close()
+
 
 def _opt(args: argparse.Namespace, name: str, default: Any) -> Any:
 	value = getattr(args, name, None)
@@ -415,21 +441,13 @@ def follow_upload(
 			known_total["total"] = new_total
 		bar.update(done, known_total["total"])
 
-	follower = ctx.follower(
+	return ctx.follow(
+		bar,
+		channel,
 		fetch=lambda: ctx.api.get_job_status(job_id, status_url).data,
-		is_done=lambda data: is_terminal(data.get("status")),
-		channel=channel,
 		match=upload_matcher(ids),
 		on_update=on_update,
-		notify=ctx.notifier(bar),
 	)
-	try:
-		outcome = follower.run()
-	finally:
-		bar.finish()
-		if channel is not None:
-			channel.close()
-	return outcome
 
 
 def finish_job(ctx: Context, command: str, job_id: str, outcome: Outcome, extra: dict) -> int:
@@ -602,20 +620,7 @@ def cmd_stock_sync(ctx: Context) -> int:
 			done, total, payload.get("description") if isinstance(payload.get("description"), str) else None
 		)
 
-	follower = ctx.follower(
-		fetch=fetch,
-		is_done=lambda doc: is_terminal(doc.get("status")),
-		channel=channel,
-		match=match,
-		on_update=on_update,
-		notify=ctx.notifier(bar),
-	)
-	try:
-		outcome = follower.run()
-	finally:
-		bar.finish()
-		if channel is not None:
-			channel.close()
+	outcome = ctx.follow(bar, channel, fetch=fetch, match=match, on_update=on_update)
 	final = outcome.final or {}
 	if outcome.error:
 		ctx.out.error(outcome.error)
@@ -759,20 +764,14 @@ def follow_batch(
 			verdict = _m(event, data)
 			return HINT if verdict == COMPLETE else verdict
 
-	follower = ctx.follower(
+	return ctx.follow(
+		bar,
+		channel,
 		fetch=lambda: fetch_batch(ctx, name),
-		is_done=is_done or (lambda doc: is_terminal(doc.get("status"))),
-		channel=channel,
 		match=matcher,
 		on_update=on_update,
-		notify=ctx.notifier(bar),
+		is_done=is_done,
 	)
-	try:
-		return follower.run()
-	finally:
-		bar.finish()
-		if channel is not None:
-			channel.close()
 
 
 def finish_batch(ctx: Context, command: str, name: str, outcome: Outcome, extra: dict) -> int:
