@@ -101,7 +101,12 @@ WATCHED: tuple[Watched, ...] = (
 		job_ids=_bulk_run_job_ids,
 		on_dead_jobs=_close_bulk_chunks,
 	),
-	Watched("Sales Upload", ("Queued", "Processing"), completed_field="completed_at"),
+	Watched(
+		"Sales Upload",
+		("Queued", "Processing"),
+		reason_fields=("error_message",),
+		completed_field="completed_at",
+	),
 	Watched(
 		"Batch Run",
 		("Queued", "Running"),
