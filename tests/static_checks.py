@@ -448,6 +448,20 @@ def js_method_strings(js_path: Path, app_name: str = APP_NAME) -> list[tuple[int
 	return sorted(set(found))
 
 
+def check_test_locations(app_root: Path) -> list[str]:
+	"""Tier-2 test modules that ``bench run-tests --app`` would silently skip.
+
+	Frappe v15's ``run_all_tests`` names a test file found directly in the app package after the app
+	itself (``relative_path == "."`` -> module ``scoopjoy``), so ``scoopjoy/test_x.py`` is imported as the
+	package and none of its tests run. They belong in a sub-package such as ``scoopjoy/tests/``.
+	"""
+	return [
+		f"{path}: a test module directly in the app package is skipped by `bench run-tests --app`; "
+		"move it into a sub-package (e.g. scoopjoy/tests/)"
+		for path in sorted(app_root.glob("test_*.py"))
+	]
+
+
 def check_js_methods(app_root: Path, app_name: str = APP_NAME) -> list[str]:
 	"""JS-called app methods resolve to functions decorated with frappe.whitelist."""
 	source_root = app_root.parent

@@ -74,6 +74,18 @@ def test_js_passes_node_check(js_path):
 	assert sc.node_check(js_path) is None
 
 
+def test_tier2_tests_are_where_run_tests_finds_them():
+	assert sc.check_test_locations(APP_ROOT) == []
+
+
+def test_catches_test_module_in_app_package_root(tmp_path):
+	(tmp_path / "test_misplaced.py").write_text("def test_x():\n\tpass\n")
+	(tmp_path / "tests").mkdir()
+	(tmp_path / "tests" / "test_fine.py").write_text("def test_x():\n\tpass\n")
+	problems = sc.check_test_locations(tmp_path)
+	assert len(problems) == 1 and "test_misplaced.py" in problems[0]
+
+
 def test_app_include_js_bundle_and_imports_exist():
 	problems = sc.check_include_js(APP_ROOT)
 	assert not problems, _report(problems)

@@ -1,6 +1,6 @@
 """Tier 2: stock sync (seed 001) on a real bench.
 
-    bench --site <site> run-tests --app scoopjoy --module scoopjoy.test_stock_sync
+    bench --site <site> run-tests --app scoopjoy --module scoopjoy.tests.test_stock_sync
 
 Jobs run inline (`now=frappe.flags.in_test`). The sync commits per chunk, as in production, so every test
 works in its own outlet group and never relies on a rollback.
