@@ -569,7 +569,7 @@ def count_data_lines(body: str) -> int:
 	body = body.strip("\r\n")
 	if not body.strip(" \t,\r\n"):
 		return 0
-	bare_cr = body.count("\r")
+	bare_cr = body.count("\r") if "\r" in body else 0  # the membership test is a memchr: LF files skip a scan
 	if bare_cr:
 		bare_cr -= body.count("\r\n")
 	return body.count("\n") + bare_cr + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ ROW_ERRORS_STORED = 500
 INVOICES_IN_STATUS = 1000
 LOCK_TTL = service.JOB_TIMEOUT + 60
 DEADLOCK_RETRIES = 3
+INVOICE_SERIES_PREFIX = "ACC-SINV-.YYYY.-"
 
 
 @dataclass
@@ -39,6 +41,7 @@ class OutletContext:
 	pos_profile: str | None
 	currency: str
 	taxes_and_charges: str | None
+	naming_series: str | None = None
 
 
 @dataclass
@@ -253,6 +256,7 @@ def build_invoice(
 			"selling_price_list": ctx.price_list,
 			"is_pos": 1,
 			"pos_profile": ctx.pos_profile,
+			"naming_series": ctx.naming_series,
 			"update_stock": 1,
 			"ignore_pricing_rule": 1,
 			"set_warehouse": ctx.warehouse,
@@ -329,7 +333,57 @@ def _outlet_context(outlet: str) -> OutletContext:
 		pos_profile=o.pos_profile,
 		currency=currency,
 		taxes_and_charges=taxes or None,
+		naming_series=ensure_outlet_naming_series(o.name),
 	)
+
+
+def outlet_naming_series(outlet: str) -> str:
+	"""The Sales Invoice naming series of an outlet's CSV uploads, e.g. ``ACC-SINV-.YYYY.-SJ-MUM-001-``."""
+	code = re.sub(r"[^A-Za-z0-9-]+", "-", outlet).strip("-").upper()
+	return f"{INVOICE_SERIES_PREFIX}{code}-"
+
+
+def ensure_outlet_naming_series(outlet: str) -> str | None:
+	"""Make the outlet's series one of Sales Invoice's naming_series options (idempotent) and return it.
+
+	Every insert takes its naming series' row lock (``tabSeries … FOR UPDATE``) until the invoice's
+	commit, so with one series for all invoices the uploads of different outlets post one invoice at a
+	time however many workers run; with a series per outlet they post in parallel. The option is added
+	with a Property Setter, as Document Naming Settings does; None (ERPNext's default series) if that
+	cannot be done.
+	"""
+	series = outlet_naming_series(outlet)
+	if series in (frappe.get_meta("Sales Invoice").get_options("naming_series") or "").split("\n"):
+		return series
+	try:
+		# serialise concurrent additions (two outlets' first uploads), then read the options afresh
+		frappe.db.get_value("DocType", "Sales Invoice", "name", for_update=True)
+		current = frappe.db.get_value(
+			"Property Setter",
+			{"doc_type": "Sales Invoice", "field_name": "naming_series", "property": "options"},
+			"value",
+		) or frappe.db.get_value(
+			"DocField", {"parent": "Sales Invoice", "fieldname": "naming_series"}, "options"
+		)
+		options = [o for o in (current or "").split("\n") if o]
+		if series not in options:
+			frappe.make_property_setter(
+				{
+					"doctype": "Sales Invoice",
+					"doctype_or_field": "DocField",
+					"fieldname": "naming_series",
+					"property": "options",
+					"value": "\n".join([*options, series]),
+					"property_type": "Text",
+				},
+				validate_fields_for_doctype=False,
+			)
+		frappe.db.commit()  # metadata shared by every worker: durable before the first invoice uses it
+		return series
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(title=f"Sales Invoice naming series for outlet {outlet}")
+		return None
 
 
 def _prefetch_masters(company: str) -> sc.MasterData:

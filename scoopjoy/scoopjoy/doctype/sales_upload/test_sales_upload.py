@@ -92,6 +92,11 @@ class TestSalesUploadWorker(FrappeTestCase):
 			self.assertEqual(si.custom_outlet, self.outlet)
 			self.assertEqual(si.custom_order_source, "CSV Upload")
 			self.assertTrue(si.custom_upload_key.startswith("SJU-"))
+			# the outlet's own naming series (outlets post in parallel), a valid Sales Invoice option
+			series = worker.outlet_naming_series(self.outlet)
+			self.assertEqual(si.naming_series, series)
+			self.assertIn(series, frappe.get_meta("Sales Invoice").get_options("naming_series").split("\n"))
+			self.assertTrue(name.startswith(series.replace(".YYYY.", str(getdate(nowdate()).year))), name)
 			self.assertTrue(si.payments[0].account, "payment row account set (silent trap)")
 			self.assertEqual(flt(si.payments[0].amount), flt(si.rounded_total or si.grand_total))
 
