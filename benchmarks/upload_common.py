@@ -364,3 +364,35 @@ def report(results: dict, numerator: str, denominator: str) -> None:
 	for path, res in results.items():
 		if res["check"]["bad"]:
 			print(f"{path}: ledger check FAILED for {res['check']['bad'][:10]}")
+
+
+def compare_with_scoopjoy(
+	baseline: str, baseline_path: Callable[[str, str], list[str]], seed_base: int
+) -> None:
+	"""Benchmarks 1 and 2: scoopjoy's worker against one baseline path on the same generated files, in
+	alternating rounds, then the ratio scoopjoy ÷ baseline (invoices/s) and the ledger checks."""
+	_, site, rest = bootstrap()
+	import argparse
+
+	parser = argparse.ArgumentParser()
+	parser.add_argument("--rows", type=int, default=300)
+	parser.add_argument("--customers", type=int, default=75)
+	parser.add_argument("--rounds", type=int, default=2)
+	parser.add_argument("--outlet", default="SJ-MUM-001")
+	args = parser.parse_args(rest)
+
+	import frappe
+
+	customers = ensure_bench_data(args.customers)
+	run_id = frappe.generate_hash(length=6)
+	print(f"site {site}: {args.rounds} rounds of {args.rows} rows / {args.customers} customers")
+	results = alternate(
+		{
+			baseline: lambda content, r: baseline_path(args.outlet, content),
+			"scoopjoy": lambda content, r: scoopjoy_path(args.outlet, content, f"{run_id}-{r}"),
+		},
+		lambda r: sales_csv(args.rows, customers, args.outlet, seed=seed_base + r),
+		args.rounds,
+	)
+	report(results, "scoopjoy", baseline)
+	frappe.destroy()
