@@ -243,6 +243,16 @@ class Context:
 			**kwargs,
 		)
 
+	def rejected(
+		self, command: str, what: str, exc: ApiError, channel: RealtimeChannel | None = None, **extra: Any
+	) -> int:
+		"""The server refused the request: close the socket, show its message as is, exit 1."""
+		if channel is not None:
+			channel.close()
+		self.out.error(f"{what} rejected: {exc.describe()}")
+		self.out.result({"command": command, "exit_code": EXIT_FAILED, "error": exc.message, **extra})
+		return EXIT_FAILED
+
 	def follow(
 		self,
 		bar: ProgressBar,
@@ -487,19 +497,9 @@ def cmd_upload(ctx: Context) -> int:
 	try:
 		reply = ctx.api.upload_daily_sales(path, args.outlet, dry_run=args.dry_run)
 	except ApiError as exc:
-		if channel is not None:
-			channel.close()
-		ctx.out.error(f"upload rejected: {exc.describe()}")
-		ctx.out.result(
-			{
-				"command": "upload",
-				"exit_code": EXIT_FAILED,
-				"error": exc.message,
-				"http_status": exc.status_code,
-				"exc_type": exc.exc_type,
-			}
+		return ctx.rejected(
+			"upload", "upload", exc, channel, http_status=exc.status_code, exc_type=exc.exc_type
 		)
-		return EXIT_FAILED
 	data = reply.data if isinstance(reply.data, dict) else {}
 	job_id = str(data.get("job_id") or data.get("name") or "")
 	status_url = data.get("status_url")
@@ -577,11 +577,7 @@ def cmd_stock_sync(ctx: Context) -> int:
 	try:
 		reply = ctx.api.enqueue_stock_sync(args.group)
 	except ApiError as exc:
-		if channel is not None:
-			channel.close()
-		ctx.out.error(f"stock sync rejected: {exc.describe()}")
-		ctx.out.result({"command": "stock-sync", "exit_code": EXIT_FAILED, "error": exc.message})
-		return EXIT_FAILED
+		return ctx.rejected("stock-sync", "stock sync", exc, channel)
 	data = reply.data if isinstance(reply.data, dict) else {}
 	job_id = str(data.get("job_id") or "")
 	message = reply.message or data.get("message") or "Stock sync enqueued."
@@ -810,11 +806,7 @@ def cmd_pipeline_run(ctx: Context) -> int:
 	try:
 		reply = ctx.api.trigger_pipeline(args.date)
 	except ApiError as exc:
-		if channel is not None:
-			channel.close()
-		ctx.out.error(f"pipeline trigger rejected: {exc.describe()}")
-		ctx.out.result({"command": "pipeline run", "exit_code": EXIT_FAILED, "error": exc.message})
-		return EXIT_FAILED
+		return ctx.rejected("pipeline run", "pipeline trigger", exc, channel)
 	data = reply.data if isinstance(reply.data, dict) else {}
 	name = str(data.get("batch_run") or data.get("batch") or data.get("name") or data.get("batch_name") or "")
 	message = reply.message or data.get("message") or "Pipeline started."
@@ -890,11 +882,7 @@ def cmd_pipeline_retry(ctx: Context) -> int:
 	try:
 		reply = ctx.api.retry_failed_step(args.batch, args.step)
 	except ApiError as exc:
-		if channel is not None:
-			channel.close()
-		ctx.out.error(f"retry rejected: {exc.describe()}")
-		ctx.out.result({"command": "pipeline retry", "exit_code": EXIT_FAILED, "error": exc.message})
-		return EXIT_FAILED
+		return ctx.rejected("pipeline retry", "retry", exc, channel)
 	data = reply.data if isinstance(reply.data, dict) else {}
 	ctx.out.info(str(reply.message or data.get("message") or f"Retry enqueued for step: {args.step}"))
 	if not args.follow:
