@@ -1,4 +1,5 @@
 // ScoopJoy Desk bundle, included on every Desk page through hooks.app_include_js.
+import "./run_status.js";
 import "./bulk_upload_progress.js";
 import "./upload_dialog.js";
 import "./stock_sync.js";
