@@ -148,6 +148,34 @@ def test_quick_check_caps():
 	assert sc.quick_check(data, max_bytes=len(data), max_rows=10).row_count == 10
 
 
+def _lines_oracle(body: str) -> int:
+	"""The plain way to count (copies the body twice): what count_data_lines must agree with."""
+	body = body.strip("\r\n")
+	if not body.strip(" \t,\r\n"):
+		return 0
+	return body.count("\n") + body.count("\r") - body.count("\r\n") + 1
+
+
+@given(
+	prefix=st.text(alphabet="ab,\r\n", max_size=8),
+	body=st.text(alphabet="xé, \t\r\n", max_size=60),
+)
+def test_count_data_lines_agrees_with_the_plain_count_on_text_and_bytes(prefix, body):
+	expected = _lines_oracle(body)
+	assert sc.count_data_lines(body) == expected
+	assert sc.count_data_lines(prefix + body, len(prefix)) == expected
+	raw_prefix = prefix.encode()
+	assert sc.count_data_lines(raw_prefix + body.encode(), len(raw_prefix)) == expected
+
+
+def test_quick_check_counts_after_a_bom_and_a_multibyte_header():
+	text = (
+		"\ufeffcustomer,item_code,qty,rate,payment_mode,date,remarque é\r\n"
+		+ "a,b,1,1,c,2025-01-01,é\r\n" * 4
+	)
+	assert sc.quick_check(text.encode()).row_count == 4
+
+
 def test_quick_check_quoted_newline_in_header():
 	# a quoted header cell may hold a line break; the header ends at the first unquoted one
 	text = '"customer","item\ncode",qty,rate,payment_mode,date\n'

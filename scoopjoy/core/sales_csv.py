@@ -527,11 +527,12 @@ def quick_check(data: bytes, max_bytes: int | None = None, max_rows: int | None 
 				size, max_bytes
 			)
 		)
-	text = decode(data)
-	first_end = _end_of_header(text)
-	reader = SalesCsvReader(io.StringIO(text[:first_end], newline=""))
-	body = text[first_end:]
-	rows = count_data_lines(body)
+	text = decode(data)  # strict UTF-8 over the whole file, so a bad byte is reported now, with its line
+	header = text[: _end_of_header(text)]
+	del text  # the rows are counted in the bytes: no copies of a large decoded text
+	reader = SalesCsvReader(io.StringIO(header, newline=""))
+	body_start = (len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0) + len(header.encode("utf-8"))
+	rows = count_data_lines(data, body_start)
 	if rows == 0:
 		raise SalesCsvError("The file has a header row but no data rows.", line=2)
 	if max_rows and rows > max_rows:
@@ -562,17 +563,25 @@ def _end_of_header(text: str) -> int:
 	return len(text)
 
 
-def count_data_lines(body: str) -> int:
-	"""Data lines after the header, counted from line breaks at C speed (no per-line Python work):
-	exact for ordinary files; blank lines inside the file and quoted line breaks make it an upper bound.
-	The worker counts the records exactly."""
-	body = body.strip("\r\n")
-	if not body.strip(" \t,\r\n"):
+_NOT_BLANK = {str: re.compile(r"[^ \t,\r\n]"), bytes: re.compile(rb"[^ \t,\r\n]")}
+
+
+def count_data_lines(body: str | bytes, start: int = 0) -> int:
+	"""Data lines of ``body[start:]`` (what follows the header), counted from line breaks at C speed and
+	without copying the body: exact for ordinary files; blank lines inside the file and quoted line
+	breaks make it an upper bound. The worker counts the records exactly."""
+	lf, cr = ("\n", "\r") if isinstance(body, str) else (b"\n", b"\r")
+	end = len(body)
+	while end > start and body[end - 1 : end] in (lf, cr):
+		end -= 1
+	while start < end and body[start : start + 1] in (lf, cr):
+		start += 1
+	if not _NOT_BLANK[type(body)].search(body, start, end):
 		return 0
-	bare_cr = body.count("\r") if "\r" in body else 0  # the membership test is a memchr: LF files skip a scan
-	if bare_cr:
-		bare_cr -= body.count("\r\n")
-	return body.count("\n") + bare_cr + 1
+	bare_cr = 0
+	if body.find(cr, start, end) >= 0:  # a memchr: LF files skip the two counts below
+		bare_cr = body.count(cr, start, end) - body.count(cr + lf, start, end)
+	return body.count(lf, start, end) + bare_cr + 1
 
 
 # --- error CSV -------------------------------------------------------------------------------------

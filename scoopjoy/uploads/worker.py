@@ -613,7 +613,7 @@ def _write_error_file(doc: Any, errors: list[dict]) -> str:
 		},
 		pluck="name",
 	):
-		frappe.delete_doc("File", name, ignore_permissions=True)
+		frappe.delete_doc("File", name, ignore_permissions=True, force=True)
 	return file_doc.file_url
 
 
@@ -626,5 +626,7 @@ def _remove_source(doc: Any) -> None:
 		filters={"file_url": doc.file, "attached_to_doctype": service.DOCTYPE, "attached_to_name": doc.name},
 		pluck="name",
 	):
-		frappe.delete_doc("File", name, ignore_permissions=True)
+		# force: only this record refers to its CSV (by URL, cleared below), so Frappe's scan of every
+		# link and dynamic-link field for references (seconds on an ERPNext site) has nothing to find
+		frappe.delete_doc("File", name, ignore_permissions=True, force=True)
 	doc.db_set("file", None, update_modified=False)
