@@ -418,3 +418,63 @@ def test_masters_mapping_resolves_aliases_to_names():
 	)
 	[[row]] = parse(HEADER + "asha rao,SUNDAE-001,1,1,UPI,2025-03-15\n", masters).groups.values()
 	assert row.customer == "CUST-0001"
+
+
+# --- invoice lines -------------------------------------------------------------------------------
+
+
+def _row(n: int, item: str, qty: float, rate: float) -> sc.SalesRow:
+	return sc.SalesRow(n, "C", item, qty, rate, "Cash", "2025-01-01")
+
+
+def test_invoice_lines_merge_one_item_at_one_rate_in_first_seen_order():
+	rows = [_row(2, "VAN", 2, 150), _row(3, "CONE", 1, 80), _row(4, "VAN", 3, 150), _row(5, "VAN", 1, 140)]
+	lines = sc.invoice_lines(rows)
+	assert [(x.item_code, x.qty, x.rate, x.rows) for x in lines] == [
+		("VAN", 5, 150, (2, 4)),
+		("CONE", 1, 80, (3,)),
+		("VAN", 1, 140, (5,)),
+	]
+
+
+def test_invoice_lines_keep_rows_whose_amount_is_not_exact_apart():
+	# 1 x 33.333 is 33.33 on its own line; merged, 2 x 33.333 would round to 66.67, not 33.33 + 33.33
+	rows = [
+		_row(2, "VAN", 1, 33.333),
+		_row(3, "VAN", 1, 33.333),
+		_row(4, "VAN", 0.1, 10),
+		_row(5, "VAN", 0.2, 10),
+	]
+	lines = sc.invoice_lines(rows, amount_precision=2, qty_precision=3)
+	assert [(x.qty, x.rate, x.rows) for x in lines] == [
+		(1, 33.333, (2,)),
+		(1, 33.333, (3,)),
+		(0.3, 10, (4, 5)),
+	]
+
+
+@given(
+	st.lists(
+		st.tuples(
+			st.sampled_from(["A", "B", "C"]),
+			st.integers(min_value=1, max_value=50),
+			st.sampled_from([0.5, 1.25, 10.0, 33.333, 99.99, 0.0]),
+		),
+		min_size=1,
+		max_size=30,
+	)
+)
+def test_invoice_lines_keep_every_row_and_the_exact_total(raw):
+	rows = [_row(i + 2, item, qty, rate) for i, (item, qty, rate) in enumerate(raw)]
+	lines = sc.invoice_lines(rows)
+	assert sorted(n for line in lines for n in line.rows) == [r.row for r in rows]
+	# ERPNext's amount of a line is qty x rate rounded to the currency: the same total either way
+	assert sum(round(x.qty * x.rate, 2) for x in lines) == pytest.approx(
+		sum(round(r.qty * r.rate, 2) for r in rows)
+	)
+	for item in {r.item_code for r in rows}:
+		assert sum(x.qty for x in lines if x.item_code == item) == sum(
+			r.qty for r in rows if r.item_code == item
+		)
+	keys = [(x.item_code, x.rate) for x in lines if x.rate != 33.333]
+	assert len(keys) == len(set(keys)), "one line per item and exact rate"

@@ -502,6 +502,42 @@ def parse_and_group(reader: SalesCsvReader, masters: MasterData | None = None) -
 	return ParseResult(groups=groups, errors=errors, total_rows=total, invalid_rows=invalid)
 
 
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+	item_code: str
+	qty: float
+	rate: float
+	rows: tuple[int, ...]
+
+
+def _exact(value: float, decimals: int) -> bool:
+	scaled = value * 10**decimals
+	return abs(scaled - round(scaled)) < 1e-6
+
+
+def invoice_lines(
+	rows: Iterable[SalesRow], amount_precision: int = 2, qty_precision: int = 3
+) -> list[InvoiceLine]:
+	"""The item lines of one group's invoice: rows of the same item at the same rate become one line with
+	their quantities summed (as ERPNext's POS consolidation does), in first-seen order.
+
+	One line per item keeps the invoice small and spares ERPNext's stock posting: a FIFO item repeated
+	in one voucher makes ERPNext queue a background valuation repost for it. Rows are merged only when
+	each row's quantity and amount (qty * rate) are exact at the given precisions, so the merged line's
+	amount is exactly the sum of the rows' amounts; any other row keeps a line of its own."""
+	lines: dict[tuple[str, float] | int, list] = {}
+	for row in rows:
+		mergeable = _exact(row.qty, qty_precision) and _exact(row.qty * row.rate, amount_precision)
+		key: tuple[str, float] | int = (row.item_code, row.rate) if mergeable else -row.row - 1
+		line = lines.get(key)
+		if line is None:
+			lines[key] = [row.item_code, row.qty, row.rate, [row.row]]
+		else:
+			line[1] = round(line[1] + row.qty, qty_precision)
+			line[3].append(row.row)
+	return [InvoiceLine(item, qty, rate, tuple(numbers)) for item, qty, rate, numbers in lines.values()]
+
+
 def content_hash(data: bytes) -> str:
 	return hashlib.sha256(data).hexdigest()
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import frappe
 from frappe import _
+from frappe.model.meta import get_field_precision
 from frappe.utils import cint, flt, get_datetime, now_datetime, strip_html
 
 from scoopjoy.core import sales_csv as sc
@@ -42,6 +43,8 @@ class OutletContext:
 	currency: str
 	taxes_and_charges: str | None
 	naming_series: str | None = None
+	amount_precision: int = 2
+	qty_precision: int = 3
 
 
 @dataclass
@@ -268,13 +271,14 @@ def build_invoice(
 	)
 	if not ctx.pos_profile:
 		si.flags.ignore_pos_profile = True
-	for row in rows:
+	# one line per item and rate (rows merged only where the amounts stay exactly the rows' sum)
+	for line in sc.invoice_lines(rows, ctx.amount_precision, ctx.qty_precision):
 		si.append(
 			"items",
 			{
-				"item_code": row.item_code,
-				"qty": row.qty,
-				"rate": row.rate,
+				"item_code": line.item_code,
+				"qty": line.qty,
+				"rate": line.rate,
 				"warehouse": ctx.warehouse,
 			},
 		)
@@ -325,6 +329,7 @@ def _outlet_context(outlet: str) -> OutletContext:
 		raise sc.SalesCsvError(_("Outlet {0} has no company or default warehouse.").format(outlet))
 	currency = frappe.get_cached_value("Company", o.company, "default_currency")
 	taxes = o.pos_profile and frappe.db.get_value("POS Profile", o.pos_profile, "taxes_and_charges")
+	item_meta = frappe.get_meta("Sales Invoice Item")
 	return OutletContext(
 		outlet=o.name,
 		company=o.company,
@@ -334,6 +339,8 @@ def _outlet_context(outlet: str) -> OutletContext:
 		currency=currency,
 		taxes_and_charges=taxes or None,
 		naming_series=ensure_outlet_naming_series(o.name),
+		amount_precision=get_field_precision(item_meta.get_field("amount"), currency=currency),
+		qty_precision=get_field_precision(item_meta.get_field("qty")),
 	)
 
 

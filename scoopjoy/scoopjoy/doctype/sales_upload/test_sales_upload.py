@@ -129,6 +129,34 @@ class TestSalesUploadWorker(FrappeTestCase):
 		hot = service.get_hot_status(doc.job_id)
 		self.assertEqual((hot["status"], hot["succeeded"], hot["failed"]), ("completed", 2, 0))
 
+	def test_rows_of_one_item_at_one_rate_become_one_line(self):
+		c, d = self.customer, self.day
+		doc = upload(
+			self.csv(
+				[
+					(c, "SCOOP-VAN-001", 2, "150.00", "Cash", d),
+					(c, "CONE-WAF-001", 1, "80.00", "Cash", d),
+					(c, "SCOOP-VAN-001", 3, "150.00", "Cash", d),
+					(c, "SCOOP-VAN-001", 1, "140.00", "Cash", d),
+				]
+			),
+			self.outlet,
+		)
+		self.assertEqual(doc.status, "Completed", doc.error_message or doc.row_errors)
+		(name,) = invoices_of(doc)
+		si = frappe.get_doc("Sales Invoice", name)
+		self.assertEqual(
+			[(i.item_code, flt(i.qty), flt(i.rate)) for i in si.items],
+			[("SCOOP-VAN-001", 5, 150), ("CONE-WAF-001", 1, 80), ("SCOOP-VAN-001", 1, 140)],
+		)
+		self.assertEqual(flt(si.grand_total), 5 * 150 + 80 + 140)
+		self.assertEqual(si.status, "Paid")
+		sle = frappe.get_all(
+			"Stock Ledger Entry", filters={"voucher_no": name, "is_cancelled": 0}, pluck="actual_qty"
+		)
+		self.assertEqual(sorted(sle), [-5, -1, -1])
+		self.assertEqual(json.loads(doc.invoices_created)[0]["items"], 4, "counts the file's rows")
+
 	def test_row_errors_and_failing_group_do_not_sink_the_batch(self):
 		c, o, d = self.customer, self.other, self.day
 		doc = upload(
