@@ -272,15 +272,19 @@ def rate_summary(samples: list[tuple[int, float]]) -> tuple[float, float]:
 
 def data_import_path(outlet: str, content: str) -> list[str]:
 	"""Frappe's Data Import of the same invoices: one Sales Invoice per (customer, date, payment mode)
-	with its item rows and one payment row paying the total, "Submit After Import" on."""
+	with the item lines scoopjoy posts (``invoice_lines``) and one payment row paying the total,
+	"Submit After Import" on."""
 	import frappe
 	from frappe.core.doctype.data_import.importer import Importer
+
+	from scoopjoy.core import sales_csv as sc
 
 	outlet_doc = frappe.get_doc("ScoopJoy Outlet", outlet)
 	company = outlet_doc.company
 	groups: dict = defaultdict(list)
-	for row in csv.DictReader(io.StringIO(content)):
-		groups[(row["customer"], row["date"], row["payment_mode"])].append(row)
+	for key, rows in sc.parse_and_group(sc.reader_from_text(content)).groups.items():
+		# the same item lines as scoopjoy's invoices (one per item and rate): the same invoices
+		groups[key.as_tuple()] = sc.invoice_lines(rows)
 	marker = f"DI-{frappe.generate_hash(length=8)}"
 	header = [
 		"customer", "posting_date", "set_posting_time", "due_date", "company", "is_pos", "update_stock",
@@ -291,16 +295,16 @@ def data_import_path(outlet: str, content: str) -> list[str]:
 	out = io.StringIO()
 	writer = csv.writer(out)
 	writer.writerow(header)
-	for (customer, day, mode), rows in groups.items():
-		total = sum(float(r["qty"]) * float(r["rate"]) for r in rows)
-		for i, r in enumerate(rows):
+	for (customer, day, mode), lines in groups.items():
+		total = sum(line.qty * line.rate for line in lines)
+		for i, line in enumerate(lines):
 			parent = [
 				customer, day, 1, day, company, 1, 1, outlet_doc.pos_profile, outlet_doc.selling_price_list,
 				outlet_doc.default_warehouse, outlet, "CSV Upload", marker,
 			] if i == 0 else [""] * 13  # fmt: skip
 			payment = [mode, f"{total:.2f}"] if i == 0 else ["", ""]
 			writer.writerow(
-				[*parent, r["item_code"], r["qty"], r["rate"], outlet_doc.default_warehouse, *payment]
+				[*parent, line.item_code, line.qty, line.rate, outlet_doc.default_warehouse, *payment]
 			)
 	file_doc = frappe.get_doc(
 		{"doctype": "File", "file_name": f"{marker}.csv", "content": out.getvalue().encode(), "is_private": 1}
