@@ -68,6 +68,21 @@ def ordered(members):
 	return sorted(members, key=lambda m: (m.agreement.territory or "", m.agreement.name))
 
 
+def sync_failing_on_call(n: int, error: BaseException):
+	"""A patch of ``sync_single_outlet`` that raises ``error`` on its n-th call and runs the real function
+	otherwise; returns (patcher, calls), ``calls["n"]`` counting the calls made."""
+	real = stock_sync.sync_single_outlet
+	calls = {"n": 0}
+
+	def failing(outlet, *args):
+		calls["n"] += 1
+		if calls["n"] == n:
+			raise error
+		return real(outlet, *args)
+
+	return patch.object(stock_sync, "sync_single_outlet", failing), calls
+
+
 class TestSyncSingleOutlet(FrappeTestCase):
 	def setUp(self):
 		frappe.set_user("Administrator")
@@ -213,16 +228,9 @@ class TestStockSyncRun(FrappeTestCase):
 	def test_crash_keeps_committed_chunks_and_rerun_finishes_the_rest(self):
 		group, members = make_group(5, invoices=2)
 		members = ordered(members)
-		real = stock_sync.sync_single_outlet
-		calls = {"n": 0}
-
-		def crash_on_fourth(outlet, *args):
-			calls["n"] += 1
-			if calls["n"] == 4:
-				raise KeyboardInterrupt("worker killed")  # not an Exception: nothing inside may catch it
-			return real(outlet, *args)
-
-		with patch.object(stock_sync, "sync_single_outlet", crash_on_fourth):
+		# not an Exception: nothing inside may catch it
+		crash_on_fourth, _calls = sync_failing_on_call(4, KeyboardInterrupt("worker killed"))
+		with crash_on_fourth:
 			with self.assertRaises(KeyboardInterrupt):
 				process_stock_sync(outlet_group=group, chunk_size=2)
 		frappe.db.rollback()  # what a killed worker's connection amounts to
@@ -251,18 +259,12 @@ class TestStockSyncRun(FrappeTestCase):
 	def test_chunk_is_rerun_after_a_deadlock(self):
 		group, members = make_group(3, invoices=2)
 		members = ordered(members)
-		real = stock_sync.sync_single_outlet
-		calls = {"n": 0}
-
-		def deadlock_once_on_second(outlet, *args):
-			calls["n"] += 1
-			if calls["n"] == 2:
-				# what frappe raises for MariaDB 1213; the server would also have rolled back the chunk
-				raise frappe.QueryDeadlockError("Deadlock found when trying to get lock")
-			return real(outlet, *args)
-
+		# what frappe raises for MariaDB 1213; the server would also have rolled back the chunk
+		deadlock_once_on_second, calls = sync_failing_on_call(
+			2, frappe.QueryDeadlockError("Deadlock found when trying to get lock")
+		)
 		with patch.object(stock_sync, "_sleep", lambda _s: None):
-			with patch.object(stock_sync, "sync_single_outlet", deadlock_once_on_second):
+			with deadlock_once_on_second:
 				summary = process_stock_sync(outlet_group=group, chunk_size=50)
 
 		self.assertEqual((summary["success"], summary["errors"]), (3, 0))
