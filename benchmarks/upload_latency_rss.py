@@ -8,6 +8,10 @@
    count, File + Sales Upload stored, hot status) except the final RQ push, which this benchmark
    records instead of sending: on a shared bench a running worker would otherwise start posting 50,000
    rows. Those records are then marked Failed ("benchmark, not processed").
+   Side by side, the same two sizes go to Frappe's own ``upload_file`` (``frappe.handler.upload_file``:
+   the request that only stores an uploaded file as a private File): its ratio is the floor of any
+   endpoint that stores the upload, and the difference of the two paths' growth (50,000 rows minus 10 rows) is
+   what scoopjoy's own per-byte work adds.
 2. Worker peak RSS, 200,000 ÷ 2,000 rows (dated over the last 20 days): each in a fresh process, the worker's own steps in its order
    (read the stored file, prefetch masters, streaming parse + grouping, upload keys, existing-invoice
    look-up) and then the first ``--post`` invoices posted with its ``_process_group``. Posting all
@@ -31,7 +35,12 @@ API = "/api/method/scoopjoy.api.v1.bulk_upload.upload_daily_sales"
 OUTLET = "SJ-MUM-001"
 
 
-def http_upload(site: str, auth: str, content: bytes, name: str) -> tuple[float, int, dict]:
+FRAPPE_UPLOAD = "/api/method/upload_file"
+
+
+def http_upload(
+	site: str, auth: str, content: bytes, name: str, path: str = API, fields: dict | None = None
+) -> tuple[float, int, dict]:
 	"""One multipart POST through the WSGI app in a fresh thread (fresh frappe.local, own DB connection).
 	The request body is encoded before the clock starts: what is timed is the server handling it."""
 	import json
@@ -41,9 +50,9 @@ def http_upload(site: str, auth: str, content: bytes, name: str) -> tuple[float,
 
 	out: dict = {}
 	builder = EnvironBuilder(
-		path=API,
+		path=path,
 		method="POST",
-		data={"outlet": OUTLET, "file": (io.BytesIO(content), name)},
+		data={**(fields if fields is not None else {"outlet": OUTLET}), "file": (io.BytesIO(content), name)},
 		headers={"Authorization": auth, "Host": site},
 	)
 	environ = builder.get_environ()
@@ -84,27 +93,45 @@ def latency(site: str, repeat: int) -> None:
 	pushed: list[dict] = []
 	real_enqueue = frappe.enqueue
 	frappe.enqueue = lambda *args, **kwargs: pushed.append(kwargs)  # see the module docstring
-	samples: dict[int, list[float]] = {10: [], 50_000: []}
-	base = int(time.time())  # new content every run: a repeated file would take the (cheaper) duplicate path
+	paths = {
+		"scoopjoy": (API, {"outlet": OUTLET}),
+		"frappe upload_file": (FRAPPE_UPLOAD, {"is_private": "1"}),
+	}
+	samples = {(path, rows): [] for path in paths for rows in (10, 50_000)}
+	stored_files: list[str] = []
+	# new content every request (no two alike): a repeated file would take a cheaper duplicate path,
+	# in scoopjoy (the same upload answered again) and in Frappe's File (the stored copy is shared)
+	seeds = iter(range(int(time.time()) * 100, int(time.time()) * 100 + 10_000))
 	try:
 		# warm-up (imports, caches of the first request in a process), not measured
-		warm = sales_csv(10, ["Walk-in Customer"], OUTLET, seed=base - 1).encode()
-		_reset_rate_limit()
-		http_upload(site, auth, warm, "warmup.csv")
+		for path, fields in paths.values():
+			warm = sales_csv(10, ["Walk-in Customer"], OUTLET, seed=next(seeds)).encode()
+			_reset_rate_limit()
+			http_upload(site, auth, warm, "warmup.csv", path, fields)
 		for i in range(repeat):
+			order = list(paths) if i % 2 == 0 else list(reversed(paths))
 			for rows in (10, 50_000) if i % 2 == 0 else (50_000, 10):
-				content = sales_csv(
-					rows, ["Walk-in Customer", "Rajesh Sharma"], OUTLET, seed=base + i
-				).encode()
-				_reset_rate_limit()
-				seconds, status, body = http_upload(site, auth, content, f"bench_{rows}.csv")
-				if status != 200 or body["message"]["data"]["total_rows"] != rows:
-					raise SystemExit(f"upload failed: {status} {body}")
-				samples[rows].append(seconds)
-				print(
-					f"  request {rows:6d} rows ({len(content) / 1e6:5.2f} MB): {seconds * 1000:7.1f} ms",
-					flush=True,
-				)
+				for name in order:
+					path, fields = paths[name]
+					content = sales_csv(
+						rows, ["Walk-in Customer", "Rajesh Sharma"], OUTLET, seed=next(seeds)
+					).encode()
+					_reset_rate_limit()
+					seconds, status, body = http_upload(
+						site, auth, content, f"bench_{rows}.csv", path, fields
+					)
+					message = body.get("message") or {}
+					if path == API and (status != 200 or message["data"]["total_rows"] != rows):
+						raise SystemExit(f"upload failed: {status} {body}")
+					if path == FRAPPE_UPLOAD:
+						if status != 200 or not message.get("name"):
+							raise SystemExit(f"Frappe upload_file failed: {status} {body}")
+						stored_files.append(message["name"])
+					samples[(name, rows)].append(seconds)
+					print(
+						f"  {name:18s} {rows:6d} rows ({len(content) / 1e6:5.2f} MB): {seconds * 1000:7.1f} ms",
+						flush=True,
+					)
 	finally:
 		frappe.enqueue = real_enqueue
 	frappe.db.rollback()
@@ -114,10 +141,27 @@ def latency(site: str, repeat: int) -> None:
 			kwargs["upload"],
 			{"status": "Failed", "error_message": "benchmark, not processed"},
 		)
+	for name in stored_files:  # the benchmark's own loose Files
+		frappe.delete_doc("File", name, ignore_permissions=True, force=True)
 	frappe.db.commit()
-	small, large = statistics.median(samples[10]), statistics.median(samples[50_000])
-	print(f"\nrequest latency median: 10 rows {small * 1000:.1f} ms, 50,000 rows {large * 1000:.1f} ms")
-	print(f"latency ratio 50,000 ÷ 10 rows: {large / small:.2f}x")
+	growth = {}
+	print()
+	for name in paths:
+		small = statistics.median(samples[(name, 10)])
+		large = statistics.median(samples[(name, 50_000)])
+		growth[name] = large - small
+		print(
+			f"{name:18s} median: 10 rows {small * 1000:6.1f} ms, 50,000 rows {large * 1000:6.1f} ms,"
+			f" ratio {large / small:.2f}x, growth {growth[name] * 1000:5.1f} ms"
+		)
+	small = statistics.median(samples[("scoopjoy", 10)])
+	large = statistics.median(samples[("scoopjoy", 50_000)])
+	print(f"\nlatency ratio 50,000 ÷ 10 rows: {large / small:.2f}x")
+	print(
+		"of the growth, Frappe's own upload_file grows by"
+		f" {growth['frappe upload_file'] * 1000:.1f} ms; scoopjoy's own per-byte work adds"
+		f" {(growth['scoopjoy'] - growth['frappe upload_file']) * 1000:.1f} ms"
+	)
 
 
 RSS_CHILD = """
