@@ -257,17 +257,53 @@ def check_ledgers(invoices: list[str]) -> dict:
 	return {"checked": len(invoices), "bad": bad}
 
 
-def timed(fn: Callable, *args) -> tuple[float, object]:
+def _mariadb_pid() -> int | None:
+	"""The local MariaDB server's pid, when this machine runs it (the benchmarks' usual set-up)."""
+	for path in ("/run/mysqld/mysqld.pid", "/var/run/mysqld/mysqld.pid"):
+		try:
+			with open(path) as f:
+				return int(f.read().strip())
+		except (OSError, ValueError):
+			continue
+	return None
+
+
+def _process_cpu(pid: int) -> float | None:
+	"""User + system CPU seconds of a process (from /proc), None when it cannot be read."""
+	try:
+		with open(f"/proc/{pid}/stat") as f:
+			fields = f.read().rsplit(")", 1)[1].split()
+	except OSError:
+		return None
+	return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds() -> float | None:
+	"""CPU seconds used so far by this process and the local MariaDB server together: what posting
+	costs in CPU, whatever else the (shared, noisy) machine does meanwhile; None if MariaDB is remote."""
+	pid = _mariadb_pid()
+	db = _process_cpu(pid) if pid else None
+	return None if db is None else time.process_time() + db
+
+
+def timed(fn: Callable, *args) -> tuple[float, float | None, object]:
+	"""(wall seconds, CPU seconds of this process + MariaDB or None, result)."""
+	cpu_start = cpu_seconds()
 	start = time.perf_counter()
 	result = fn(*args)
-	return time.perf_counter() - start, result
+	seconds = time.perf_counter() - start
+	cpu_end = cpu_seconds()
+	cpu = cpu_end - cpu_start if cpu_start is not None and cpu_end is not None else None
+	return seconds, cpu, result
 
 
-def rate_summary(samples: list[tuple[int, float]]) -> tuple[float, float]:
-	"""(overall invoices/s, median of per-block invoices/s)."""
-	total_n = sum(n for n, _ in samples)
-	total_t = sum(t for _, t in samples)
-	return total_n / total_t, statistics.median(n / t for n, t in samples)
+def rate_summary(samples: list[tuple[int, float, float | None]]) -> tuple[float, float, float | None]:
+	"""(overall invoices/s, median of per-block invoices/s, CPU milliseconds per invoice or None)."""
+	total_n = sum(n for n, _, _ in samples)
+	total_t = sum(t for _, t, _ in samples)
+	cpus = [c for _, _, c in samples]
+	cpu_ms = 1000 * sum(cpus) / total_n if None not in cpus else None
+	return total_n / total_t, statistics.median(n / t for n, t, _ in samples), cpu_ms
 
 
 def data_import_path(outlet: str, content: str) -> list[str]:
@@ -333,12 +369,12 @@ def alternate(
 	"""Run every path on the same content each round, rotating which goes first; then check ledgers.
 	``warmup`` (a small file) goes through every path once first, unmeasured: the first invoices a
 	process posts pay for imports, metadata and cold caches, whichever path happens to go first.
-	Returns {path: {"samples": [(invoices, seconds)], "invoices": [...], "check": {...}}}."""
+	Returns {path: {"samples": [(invoices, seconds, cpu seconds)], "invoices": [...], "check": {...}}}."""
 	names = list(paths)
 	results = {p: {"samples": [], "invoices": []} for p in names}
 	if warmup:
 		for path in names:
-			seconds, invoices = timed(paths[path], warmup, -1)
+			seconds, _cpu, invoices = timed(paths[path], warmup, -1)
 			print(
 				f"  warm-up {path:12s} {len(invoices):4d} invoices in {seconds:6.1f} s (not counted)",
 				flush=True,
@@ -347,12 +383,13 @@ def alternate(
 		content = make_content(r)
 		order = names[r % len(names) :] + names[: r % len(names)]
 		for path in order:
-			seconds, invoices = timed(paths[path], content, r)
-			results[path]["samples"].append((len(invoices), seconds))
+			seconds, cpu, invoices = timed(paths[path], content, r)
+			results[path]["samples"].append((len(invoices), seconds, cpu))
 			results[path]["invoices"].extend(invoices)
+			cpu_text = f", CPU {1000 * cpu / len(invoices):5.0f} ms/invoice" if cpu and invoices else ""
 			print(
 				f"  round {r + 1} {path:12s} {len(invoices):4d} invoices in {seconds:6.1f} s"
-				f" = {len(invoices) / seconds:5.2f}/s",
+				f" = {len(invoices) / seconds:5.2f}/s{cpu_text}",
 				flush=True,
 			)
 	for path in names:
@@ -361,21 +398,28 @@ def alternate(
 
 
 def report(results: dict, numerator: str, denominator: str) -> None:
-	print(f"\n{'path':12s} {'invoices':>8s} {'inv/s':>7s} {'median':>7s} {'ledger check':>14s}")
+	"""Wall-clock rates (the target) and, beside them, CPU per invoice of this process + MariaDB: the
+	machine's noise (other tenants, frequency) moves wall time far more than the CPU the work needs."""
+	print(
+		f"\n{'path':12s} {'invoices':>8s} {'inv/s':>7s} {'median':>7s} {'CPU ms/inv':>10s} {'ledger check':>14s}"
+	)
 	rates = {}
 	for path, res in results.items():
-		rate, median = rate_summary(res["samples"])
-		rates[path] = (rate, median)
+		rate, median, cpu_ms = rate_summary(res["samples"])
+		rates[path] = (rate, median, cpu_ms)
 		c = res["check"]
+		cpu_text = f"{cpu_ms:10.0f}" if cpu_ms is not None else f"{'n/a':>10s}"
 		print(
-			f"{path:12s} {len(res['invoices']):8d} {rate:7.2f} {median:7.2f} "
+			f"{path:12s} {len(res['invoices']):8d} {rate:7.2f} {median:7.2f} {cpu_text} "
 			f"{c['checked'] - len(c['bad']):6d}/{c['checked']} ok"
 		)
-	(n_rate, n_med), (d_rate, d_med) = rates[numerator], rates[denominator]
+	(n_rate, n_med, n_cpu), (d_rate, d_med, d_cpu) = rates[numerator], rates[denominator]
 	print(
 		f"\nratio {numerator} ÷ {denominator}: {n_rate / d_rate:.2f}x"
 		f" (median of blocks {n_med / d_med:.2f}x)"
 	)
+	if n_cpu and d_cpu:
+		print(f"CPU per invoice, {denominator} ÷ {numerator}: {d_cpu / n_cpu:.2f}x")
 	for path, res in results.items():
 		if res["check"]["bad"]:
 			print(f"{path}: ledger check FAILED for {res['check']['bad'][:10]}")
