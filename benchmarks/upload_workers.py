@@ -15,8 +15,10 @@ A. one upload (``--rows`` rows): 1 worker runs it as one job. A second worker ca
 B. three outlets' uploads (``--rows`` each): all on 1 worker ÷ on 2 workers.
 
 Every measurement also reports InnoDB's row-lock waits (``Innodb_row_lock_waits`` / ``_time`` deltas):
-the time the workers spent waiting for each other's row locks. ``--rounds`` repeats the whole set on
-fresh files, rotating the order. Every invoice is checked (Paid, GL, payment ledger, stock) afterwards. Posts real invoices: scratch site.
+the time the workers spent waiting for each other's row locks; with ``--sample-locks`` (and
+``--db-root-password``) a separate root connection polls ``SHOW ENGINE INNODB STATUS`` meanwhile and tallies the waits it sees by table, index
+and lock mode, with the waiting statement (which row the workers queue on). ``--rounds`` repeats the
+whole set on fresh files, rotating the order. Every invoice is checked (Paid, GL, payment ledger, stock) afterwards. Posts real invoices: scratch site.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ import argparse
 import csv
 import io
 import multiprocessing as mp
+import os
+import re
 import time
+from collections import Counter
 
 from upload_common import (
 	bootstrap,
@@ -67,13 +72,94 @@ def row_lock_status() -> tuple[int, float]:
 	return int(status["Innodb_row_lock_waits"]), int(status["Innodb_row_lock_time"]) / 1000
 
 
+# one waiting lock in SHOW ENGINE INNODB STATUS's TRANSACTIONS section; MariaDB 10.6+ prints the wait
+# in microseconds ("… WAITING 500271 us FOR THIS LOCK …"), MySQL and older MariaDB in seconds
+WAITING_LOCK = re.compile(
+	r"TRX HAS BEEN WAITING \d+ (?:SEC|us) FOR THIS LOCK TO BE GRANTED:\n"
+	r"(?:RECORD LOCKS .*? index (?P<index>\S+) of table (?P<rtable>`[^`]+`\.`[^`]+`) trx id \d+ (?P<mode>[^\n]*)"
+	r"|TABLE LOCK table (?P<ttable>`[^`]+`\.`[^`]+`) trx id \d+ (?P<tmode>[^\n]*))"
+)
+
+
+def waiting_locks(innodb_status: str) -> list[tuple[str, str, str, str]]:
+	"""(trx id, table, index + lock mode, waiting statement) of every transaction waiting for a lock."""
+	found = []
+	for trx in innodb_status.split("---TRANSACTION ")[1:]:
+		m = WAITING_LOCK.search(trx)
+		if not m:
+			continue
+		trx_id = trx.split(",", 1)[0]
+		head = trx[: m.start()].splitlines()
+		# the statement follows the "MariaDB thread id …" line, up to the wait marker
+		stmt_at = next((i + 1 for i, line in enumerate(head) if "thread id" in line), len(head))
+		lines = [line for line in head[stmt_at:] if not line.startswith("Trx read view")]
+		statement = " ".join(" ".join(lines).split()).rstrip(" -")
+		# an INSERT's columns and values say nothing about the lock
+		statement = re.sub(r"\((?:`[^`]*`,? ?)+\) VALUES .*", "(…) VALUES (…)", statement)[:110]
+		if m.group("rtable"):  # `db`.`tabStock Ledger Entry`: the table's name is enough
+			table = m.group("rtable").split(".", 1)[1]
+			found.append((trx_id, table, f"{m.group('index')}: {m.group('mode')}", statement))
+		else:
+			table = m.group("ttable").split(".", 1)[1]
+			found.append((trx_id, table, f"table lock: {m.group('tmode')}", statement))
+	return found
+
+
+def _lock_sampler(bench: str, site: str, root_password: str, ready, stop, out) -> None:
+	"""Poll InnoDB's status until ``stop``; count each waiting transaction once per lock it waits on.
+
+	``SHOW ENGINE INNODB STATUS`` needs the PROCESS privilege, which a site's database user lacks: this
+	connects as the database root user (``--db-root-password``)."""
+	connect(bench, site)
+	import frappe
+	import pymysql
+
+	try:
+		conn = pymysql.connect(
+			host=frappe.conf.db_host or "127.0.0.1",
+			port=int(frappe.conf.db_port or 3306),
+			user="root",
+			password=root_password,
+		)
+	except pymysql.MySQLError as e:
+		ready.put(f"lock sampler cannot connect as root: {e}")
+		return
+	seen: dict[tuple[str, str, str], str] = {}
+	polls = 0
+	ready.put(1)
+	with conn.cursor() as cursor:
+		while not stop.is_set():
+			cursor.execute("SHOW ENGINE INNODB STATUS")
+			status = cursor.fetchone()[2]
+			polls += 1
+			for trx_id, table, lock, statement in waiting_locks(status):
+				seen.setdefault((trx_id, table, lock), statement)
+			time.sleep(0.005)
+	conn.close()
+	tally = Counter((table, lock, statement) for (_, table, lock), statement in seen.items())
+	out.put((polls, tally.most_common()))
+
+
 def run_on_workers(
-	bench: str, site: str, uploads: list[str], workers: int, own_series: bool = False
-) -> tuple[float, int, float]:
+	bench: str,
+	site: str,
+	uploads: list[str],
+	workers: int,
+	own_series: bool = False,
+	sample_locks: str | None = None,
+) -> tuple[float, int, float, tuple | None]:
 	"""Wall time for ``workers`` processes to drain ``uploads`` (timed from the moment all are ready),
-	with the row-lock waits and seconds waited meanwhile."""
+	with the row-lock waits and seconds waited meanwhile (and the sampled waits, given the database root
+	password in ``sample_locks``)."""
 	ctx = mp.get_context("spawn")
 	jobs, ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Queue(), ctx.Event()
+	sampler = None
+	if sample_locks:
+		stop, sampled = ctx.Event(), ctx.Queue()
+		sampler = ctx.Process(target=_lock_sampler, args=(bench, site, sample_locks, ready, stop, sampled))
+		sampler.start()
+		if (problem := ready.get()) != 1:
+			raise SystemExit(problem)
 	procs = [
 		ctx.Process(
 			target=_worker,
@@ -97,10 +183,15 @@ def run_on_workers(
 	waits_after, waited_after = row_lock_status()
 	for p in procs:
 		p.join()
+	locks = None
+	if sampler:
+		stop.set()
+		locks = sampled.get()
+		sampler.join()
 	bad = [r for r in results if r[1] != "completed"]
 	if bad:
 		raise SystemExit(f"uploads did not complete: {bad}")
-	return elapsed, waits_after - waits_before, waited_after - waited_before
+	return elapsed, waits_after - waits_before, waited_after - waited_before, locks
 
 
 def split_by_group(content: str, parts: int) -> list[str]:
@@ -140,7 +231,20 @@ def main() -> None:
 	parser.add_argument("--rows", type=int, default=240)
 	parser.add_argument("--customers", type=int, default=60)
 	parser.add_argument("--rounds", type=int, default=2)
+	parser.add_argument(
+		"--sample-locks",
+		action="store_true",
+		help="tally the row-lock waits by table (polls InnoDB as the database root user)",
+	)
+	parser.add_argument(
+		"--db-root-password",
+		default=os.environ.get("SJ_DB_ROOT_PASSWORD", ""),
+		help="for --sample-locks (default: $SJ_DB_ROOT_PASSWORD)",
+	)
+	parser.add_argument("--only", choices=("A", "B"), help="run only set A or set B")
 	args = parser.parse_args(rest)
+	if args.sample_locks and not args.db_root_password:
+		parser.error("--sample-locks needs --db-root-password (or $SJ_DB_ROOT_PASSWORD)")
 
 	import frappe
 
@@ -155,7 +259,9 @@ def main() -> None:
 			make_upload_record(outlet, text.encode(), f"{run_id}-{r}-{label[:2]}-{i}")
 			for i, (outlet, text) in enumerate(files)
 		]
-		seconds, waits, waited = run_on_workers(bench, site, uploads, workers, own_series)
+		seconds, waits, waited, locks = run_on_workers(
+			bench, site, uploads, workers, own_series, args.sample_locks and args.db_root_password
+		)
 		invoices = invoices_of(uploads)
 		total = totals[label]
 		total[0] += seconds
@@ -167,6 +273,11 @@ def main() -> None:
 			f" = {len(invoices) / seconds:5.2f}/s; row-lock waits {waits:5d}, {waited:6.1f} s waited",
 			flush=True,
 		)
+		if locks and workers > 1:
+			polls, tally = locks
+			print(f"    sampled waits ({polls} polls of InnoDB's status), most frequent first:")
+			for (table, lock, statement), n in tally[:6]:
+				print(f"    {n:5d}  {table} {lock}\n           {statement}")
 
 	for r in range(args.rounds):
 		one = sales_csv(args.rows, customers, OUTLETS[0], seed=2000 + r)
@@ -178,7 +289,8 @@ def main() -> None:
 			(A4, chunks, 2, True),
 		]
 		for label, files, workers, own_series in set_a[r % 4 :] + set_a[: r % 4]:
-			measure(label, r, files, workers, own_series)
+			if args.only != "B":
+				measure(label, r, files, workers, own_series)
 		set_b = [
 			(
 				B1,
@@ -196,24 +308,31 @@ def main() -> None:
 			),
 		]
 		for label, files in set_b[r % 2 :] + set_b[: r % 2]:
-			measure(label, r, files, 1 if label == B1 else 2)
+			if args.only != "A":
+				measure(label, r, files, 1 if label == B1 else 2)
 
 	def rate(label: str) -> float:
 		seconds, invoices, _, _ = totals[label]
 		return len(invoices) / seconds
 
-	all_invoices = [n for total in totals.values() for n in total[1]]
+	measured = {label: total for label, total in totals.items() if total[0]}
+	all_invoices = [n for total in measured.values() for n in total[1]]
 	check = check_ledgers(all_invoices)
 	print(f"\nledger check: {check['checked'] - len(check['bad'])}/{check['checked']} ok")
-	for label, (seconds, invoices, waits, waited) in totals.items():
+	for label, (seconds, invoices, waits, waited) in measured.items():
 		print(
 			f"{label:36s} {len(invoices) / seconds:5.2f} inv/s, row-lock waits {waits:6d},"
 			f" {waited:6.1f} s waited of {seconds:6.1f} s"
 		)
-	print(f"\nA  one upload, 2 workers ÷ 1 worker (one job):       {rate(A2) / rate(A1):.2f}x")
-	print(f"A' fanned out as 2 chunk jobs on 2 workers ÷ 1:      {rate(A3) / rate(A1):.2f}x")
-	print(f"A'' 2 chunk jobs, a series per worker, ÷ 1 worker:   {rate(A4) / rate(A1):.2f}x")
-	print(f"B  3 outlets on 2 workers ÷ on 1 worker:             {rate(B2) / rate(B1):.2f}x")
+	print()
+	for text, numerator, denominator in (
+		("A  one upload, 2 workers ÷ 1 worker (one job):     ", A2, A1),
+		("A' fanned out as 2 chunk jobs on 2 workers ÷ 1:    ", A3, A1),
+		("A'' 2 chunk jobs, a series per worker, ÷ 1 worker: ", A4, A1),
+		("B  3 outlets on 2 workers ÷ on 1 worker:           ", B2, B1),
+	):
+		if numerator in measured and denominator in measured:
+			print(f"{text}  {rate(numerator) / rate(denominator):.2f}x")
 	if check["bad"]:
 		print(f"ledger check FAILED for {check['bad'][:10]}")
 	frappe.destroy()
