@@ -318,7 +318,10 @@ def main() -> None:
 	measured = {label: total for label, total in totals.items() if total[0]}
 	all_invoices = [n for total in measured.values() for n in total[1]]
 	check = check_ledgers(all_invoices)
-	print(f"\nledger check: {check['checked'] - len(check['bad'])}/{check['checked']} ok")
+	print(
+		f"\nledger check: {check['checked'] - len(check['bad'])}/{check['checked']} ok,"
+		f" Repost Item Valuation queued: {check['reposts']}"
+	)
 	for label, (seconds, invoices, waits, waited) in measured.items():
 		print(
 			f"{label:36s} {len(invoices) / seconds:5.2f} inv/s, row-lock waits {waits:6d},"
