@@ -227,6 +227,30 @@ def test_row_with_many_problems_reports_each():
 	assert all(e.data and dict(e.data)["item_code"] == "NOPE" for e in errors)
 
 
+def test_dates_after_the_sites_today_are_refused_today_and_before_are_not():
+	masters = sc.MasterData(
+		items=["SCOOP-VAN-001"],
+		customers=["Walk-in Customer"],
+		payment_modes=["Cash"],
+		latest_date="2025-03-15",
+	)
+	text = (
+		HEADER + "Walk-in Customer,SCOOP-VAN-001,1,150,Cash,2025-03-16\n"  # tomorrow
+		"Walk-in Customer,SCOOP-VAN-001,1,150,Cash,2025-03-15\n"  # today
+		"Walk-in Customer,SCOOP-VAN-001,1,150,Cash,2024-12-31\n"
+		"Walk-in Customer,SCOOP-VAN-001,1,150,Cash,2026-01-01\n"  # next year (ISO order is date order)
+	)
+	result = parse(text, masters)
+	assert [(e.row, e.field, e.value) for e in result.errors] == [
+		(2, "date", "2025-03-16"),
+		(5, "date", "2026-01-01"),
+	]
+	assert result.errors[0].message == "Row 2: date 2025-03-16 is in the future (today is 2025-03-15)."
+	assert sorted(key.posting_date for key in result.groups) == ["2024-12-31", "2025-03-15"]
+	# without a latest date nothing is refused for being late
+	assert parse(text, MASTERS).errors == []
+
+
 def test_masters_are_case_insensitive_and_canonicalised():
 	[[row]] = parse(HEADER + "walk-in customer,scoop-van-001,1,1,cash,2025-03-15\n").groups.values()
 	assert (row.customer, row.item_code, row.payment_mode) == ("Walk-in Customer", "SCOOP-VAN-001", "Cash")

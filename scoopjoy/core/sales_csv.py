@@ -112,6 +112,9 @@ class MasterData:
 	items: Iterable[str] | Mapping[str, str] | None = None
 	customers: Iterable[str] | Mapping[str, str] | None = None
 	payment_modes: Iterable[str] | Mapping[str, str] | None = None
+	# the site's today (ISO): a later date is refused — sales cannot be from the future, and a stock
+	# posting dated ahead makes every real-time posting after it back-dated (reposts of the valuation)
+	latest_date: str | None = None
 	_index: dict[str, dict[str, str] | None] = field(init=False, repr=False)
 
 	def __post_init__(self) -> None:
@@ -341,6 +344,13 @@ def validate_record(
 		err("rate", "Row {0}: rate cannot be negative, got '{1}'.".format(row, values["rate"]))
 
 	posting_date = _iso_date(values["date"], row, err) if values["date"] else None
+	if posting_date and masters is not None and masters.latest_date and posting_date > masters.latest_date:
+		err(
+			"date",
+			"Row {0}: date {1} is in the future (today is {2}).".format(
+				row, posting_date, masters.latest_date
+			),
+		)
 
 	canonical: dict[str, str] = {}
 	if masters is not None:

@@ -19,7 +19,7 @@ from typing import Any
 import frappe
 from frappe import _
 from frappe.model.meta import get_field_precision
-from frappe.utils import cint, flt, get_datetime, now_datetime, strip_html
+from frappe.utils import cint, flt, get_datetime, now_datetime, strip_html, today
 
 from scoopjoy.core import sales_csv as sc
 from scoopjoy.core.progress import Progress, ProgressThrottle
@@ -394,7 +394,8 @@ def ensure_outlet_naming_series(outlet: str) -> str | None:
 
 
 def _prefetch_masters(company: str) -> sc.MasterData:
-	"""Known items, customers and modes of payment — one query each, no query per row."""
+	"""Known items, customers and modes of payment — one query each, no query per row — and the latest
+	date a row may have (the site's today)."""
 	items = frappe.get_all(
 		"Item", filters={"disabled": 0, "is_sales_item": 1, "has_variants": 0}, pluck="name"
 	)
@@ -410,7 +411,7 @@ def _prefetch_masters(company: str) -> sc.MasterData:
 		pluck="parent",
 	)
 	modes = sorted(enabled.intersection(with_account))
-	return sc.MasterData(items=items, customers=customers, payment_modes=modes)
+	return sc.MasterData(items=items, customers=customers, payment_modes=modes, latest_date=today())
 
 
 def _existing_invoices(keys: list[str]) -> dict[str, dict]:

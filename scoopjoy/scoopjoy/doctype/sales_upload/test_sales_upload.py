@@ -199,6 +199,27 @@ class TestSalesUploadWorker(FrappeTestCase):
 		self.assertFalse(any(cell.startswith(("=", "+", "-", "@")) for r in rows[1:] for cell in r))
 		self.assertIn("'=HYPERLINK(1)", [r[sc.ERROR_CSV_COLUMNS.index("customer")] for r in rows])
 
+	def test_rows_dated_after_the_sites_today_are_refused(self):
+		tomorrow = add_days(nowdate(), 1)
+		doc = upload(
+			self.csv(
+				[
+					(self.customer, "SCOOP-VAN-001", 1, "150", "Cash", nowdate()),  # today: posted
+					(self.customer, "SCOOP-VAN-001", 1, "150", "Cash", tomorrow),
+				]
+			),
+			self.outlet,
+		)
+		self.assertEqual((doc.status, doc.succeeded, doc.failed), ("Completed with Errors", 1, 1))
+		[error] = json.loads(doc.row_errors)
+		self.assertEqual((error["row"], error["field"], error["value"]), (3, "date", str(tomorrow)))
+		self.assertIn("in the future", error["error"])
+		[invoice] = invoices_of(doc)
+		self.assertEqual(str(frappe.db.get_value("Sales Invoice", invoice, "posting_date")), nowdate())
+		self.assertFalse(
+			frappe.db.exists("Sales Invoice", {"custom_outlet": self.outlet, "posting_date": tomorrow})
+		)
+
 	def test_file_level_error_fails_cleanly(self):
 		data = (HEADER + f'"{self.customer},SCOOP-VAN-001,1,1,Cash,{self.day}\n').encode()
 		check = sc.quick_check(data)  # the request-time check does not parse the rows
