@@ -13,7 +13,7 @@ Needs at least one Stock Ledger Entry in two warehouses (the demo data has them)
 
 from __future__ import annotations
 
-from upload_common import bootstrap
+from upload_common import bootstrap, raw_connection
 
 READ_BACK = """select name from `tabStock Ledger Entry` {hint}
 	where item_code = %s and warehouse = %s and is_cancelled = 0
@@ -27,15 +27,6 @@ def main() -> None:
 	import frappe
 	import pymysql
 
-	def connection():
-		return pymysql.connect(
-			host=frappe.conf.db_host or "127.0.0.1",
-			port=int(frappe.conf.db_port or 3306),
-			user=frappe.conf.db_user or frappe.conf.db_name,
-			password=frappe.conf.db_password,
-			database=frappe.conf.db_name,
-		)
-
 	newest = frappe.db.sql(
 		"""select item_code, warehouse, posting_datetime, creation from `tabStock Ledger Entry`
 		order by posting_datetime desc, creation desc limit 1"""
@@ -44,7 +35,7 @@ def main() -> None:
 		raise SystemExit("no Stock Ledger Entry on this site")
 	item, warehouse, posted, created = newest[0]
 	other = frappe.db.get_value("Warehouse", {"name": ["!=", warehouse], "is_group": 0}, "name")
-	a, b = connection(), connection()
+	a, b = raw_connection(), raw_connection()
 	print(f"newest entry: {item} in {warehouse} at {posted}; B posts another item in {other}, 1 s later")
 	for label, hint in (
 		("A's read as ERPNext runs it", ""),

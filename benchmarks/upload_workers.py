@@ -16,9 +16,10 @@ B. three outlets' uploads (``--rows`` each): all on 1 worker ÷ on 2 workers.
 
 Every measurement also reports InnoDB's row-lock waits (``Innodb_row_lock_waits`` / ``_time`` deltas):
 the time the workers spent waiting for each other's row locks; with ``--sample-locks`` (and
-``--db-root-password``) a separate root connection polls ``SHOW ENGINE INNODB STATUS`` meanwhile and tallies the waits it sees by table, index
-and lock mode, with the waiting statement (which row the workers queue on). ``--rounds`` repeats the
-whole set on fresh files, rotating the order. Every invoice is checked (Paid, GL, payment ledger, stock) afterwards. Posts real invoices: scratch site.
+``--db-root-password``) a separate root connection polls ``SHOW ENGINE INNODB STATUS`` meanwhile and
+tallies the waits it sees by table, index and lock mode, with the waiting statement (which row the
+workers queue on). ``--rounds`` repeats the whole set on fresh files, rotating the order. Every invoice
+is checked (Paid, GL, payment ledger, stock) afterwards. Posts real invoices: scratch site.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from upload_common import (
 	connect,
 	ensure_bench_data,
 	make_upload_record,
+	raw_connection,
 	sales_csv,
 )
 
@@ -96,12 +98,14 @@ def waiting_locks(innodb_status: str) -> list[tuple[str, str, str, str]]:
 		statement = " ".join(" ".join(lines).split()).rstrip(" -")
 		# an INSERT's columns and values say nothing about the lock
 		statement = re.sub(r"\((?:`[^`]*`,? ?)+\) VALUES .*", "(…) VALUES (…)", statement)[:110]
-		if m.group("rtable"):  # `db`.`tabStock Ledger Entry`: the table's name is enough
-			table = m.group("rtable").split(".", 1)[1]
-			found.append((trx_id, table, f"{m.group('index')}: {m.group('mode')}", statement))
-		else:
-			table = m.group("ttable").split(".", 1)[1]
-			found.append((trx_id, table, f"table lock: {m.group('tmode')}", statement))
+		# `db`.`tabStock Ledger Entry`: the table's name is enough
+		table = (m.group("rtable") or m.group("ttable")).split(".", 1)[1]
+		lock = (
+			f"{m.group('index')}: {m.group('mode')}"
+			if m.group("rtable")
+			else f"table lock: {m.group('tmode')}"
+		)
+		found.append((trx_id, table, lock, statement))
 	return found
 
 
@@ -111,16 +115,10 @@ def _lock_sampler(bench: str, site: str, root_password: str, ready, stop, out) -
 	``SHOW ENGINE INNODB STATUS`` needs the PROCESS privilege, which a site's database user lacks: this
 	connects as the database root user (``--db-root-password``)."""
 	connect(bench, site)
-	import frappe
 	import pymysql
 
 	try:
-		conn = pymysql.connect(
-			host=frappe.conf.db_host or "127.0.0.1",
-			port=int(frappe.conf.db_port or 3306),
-			user="root",
-			password=root_password,
-		)
+		conn = raw_connection(user="root", password=root_password, database=False)
 	except pymysql.MySQLError as e:
 		ready.put(f"lock sampler cannot connect as root: {e}")
 		return
