@@ -23,6 +23,7 @@ from frappe import _
 from frappe.utils import now_datetime, strip_html, time_diff_in_seconds
 from frappe.utils.background_jobs import is_job_enqueued
 
+from scoopjoy import compat
 from scoopjoy.bulk.permissions import require_roles
 from scoopjoy.core.chunking import chunked, percent
 from scoopjoy.core.retry import (
@@ -135,7 +136,7 @@ def enqueue_stock_sync(outlet_group: str | None = None) -> dict[str, Any]:
 		job_id=job_id,
 		deduplicate=True,
 		enqueue_after_commit=True,
-		now=frappe.flags.in_test,
+		now=compat.run_jobs_inline(),
 		outlet_group=outlet_group,
 		sync_log=log.name,
 	)
@@ -551,7 +552,7 @@ def enqueue_sync_report(outlet_group: str | None = None, sync_log: str | None = 
 		timeout=REPORT_TIMEOUT,
 		job_id=job_id,
 		deduplicate=True,
-		now=frappe.flags.in_test,
+		now=compat.run_jobs_inline(),
 		outlet_group=outlet_group,
 		sync_log=sync_log,
 	)

@@ -24,6 +24,7 @@ from frappe import _
 from frappe.query_builder.functions import Sum
 from frappe.utils import now_datetime, strip_html
 
+from scoopjoy import compat
 from scoopjoy.core.chunking import ChunkPlan, percent
 from scoopjoy.core.retry import RetriesExhausted, RetryPolicy, classify_exception, with_retry
 
@@ -88,7 +89,7 @@ def enqueue_chunks(run, queue: str) -> list[str]:
 			deduplicate=True,
 			# the workers must see the committed run and chunk rows
 			enqueue_after_commit=True,
-			now=frappe.flags.in_test,
+			now=compat.run_jobs_inline(),
 			run=run.name,
 			chunk_no=row.chunk_no,
 		)

@@ -22,6 +22,7 @@ from frappe import _
 from frappe.utils import add_days, get_url_to_form, getdate, now_datetime, today
 from frappe.utils.synchronization import filelock
 
+from scoopjoy import compat
 from scoopjoy.core import pipeline_graph as graph_core
 from scoopjoy.core.pipeline_graph import PipelineGraph, SkipReason, StepSpec
 
@@ -330,7 +331,7 @@ def _enqueue_or_fail(batch: BatchRun, method: str, *, job_id: str, timeout: int,
 			timeout=timeout,
 			job_id=job_id,
 			deduplicate=True,
-			now=frappe.flags.in_test,
+			now=compat.run_jobs_inline(),
 			batch_name=batch.name,
 			**kwargs,
 		)

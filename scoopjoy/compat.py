@@ -1,0 +1,64 @@
+"""Where Frappe / ERPNext v15 and v16 differ, in one place (as frappe/crm keeps its version checks).
+
+Every other module asks these helpers instead of testing versions itself:
+
+- ``FRAPPE_MAJOR`` / ``ERPNEXT_MAJOR``: the installed major versions.
+- ``rate_limit_cache_key``: the Redis key of ``frappe.rate_limiter.rate_limit`` (v16 appends the window).
+- ``run_jobs_inline``: whether ``frappe.enqueue(now=…)`` should run a job in-process. Only an explicit flag
+  set by a test turns it on: v16 copies the process-wide test flag into every request, so
+  ``now=frappe.flags.in_test`` would run a worker inside the request that enqueued it.
+- ``desk_route_prefix``: ``/app`` (v15) or ``/desk`` (v16), for the rare place that is not a whole URL
+  (``frappe.utils.get_url_to_form`` already answers right on both).
+- ``pos_opening_must_be_same_day``: ERPNext v16 refuses POS invoices against an opening of an earlier day.
+"""
+
+from __future__ import annotations
+
+import frappe
+
+INLINE_JOBS_FLAG = "scoopjoy_run_jobs_inline"
+
+
+def _major(version: str | None) -> int:
+	try:
+		return int(str(version or "0").split(".")[0])
+	except ValueError:
+		return 0
+
+
+FRAPPE_MAJOR = _major(frappe.__version__)
+
+
+def erpnext_major() -> int:
+	try:
+		import erpnext
+	except ImportError:
+		return 0
+	return _major(erpnext.__version__)
+
+
+def rate_limit_cache_key(cmd: str, identity: str, seconds: int) -> bytes | str:
+	"""The cache key ``frappe.rate_limiter.rate_limit`` counts ``cmd`` for ``identity`` under."""
+	key = frappe.cache.make_key(f"rl:{cmd}:{identity}")
+	if FRAPPE_MAJOR >= 16:
+		suffix = f":{seconds}"
+		key = key + (suffix.encode() if isinstance(key, bytes) else suffix)
+	return key
+
+
+def run_jobs_inline() -> bool:
+	"""True only where a test asked for it (``inline_jobs()``): never inside a request by accident."""
+	return bool(frappe.flags.get(INLINE_JOBS_FLAG))
+
+
+def set_run_jobs_inline(value: bool) -> None:
+	frappe.flags[INLINE_JOBS_FLAG] = bool(value)
+
+
+def desk_route_prefix() -> str:
+	return "/desk" if FRAPPE_MAJOR >= 16 else "/app"
+
+
+def pos_opening_must_be_same_day() -> bool:
+	"""ERPNext v16: a POS Opening Entry of an earlier day is "outdated" and takes no invoices."""
+	return erpnext_major() >= 16
