@@ -145,13 +145,12 @@ after_migrate = "scoopjoy.install.after_migrate"
 # ---------------
 # Hook on document methods and events
 
-# doc_events = {
-# 	"*": {
-# 		"on_update": "method",
-# 		"on_cancel": "method",
-# 		"on_trash": "method"
-# 	}
-# }
+doc_events = {
+	"Sales Invoice": {
+		# a cancelled invoice frees its upload identity: the same day can be uploaded (or amended) again
+		"on_cancel": "scoopjoy.uploads.invoices.release_identity",
+	},
+}
 
 # Scheduled Tasks
 # ---------------

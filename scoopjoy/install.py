@@ -9,6 +9,8 @@ from frappe import _
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 from frappe.utils.nestedset import rebuild_tree
 
+from scoopjoy.uploads import naming
+
 ROLES = ("ScoopJoy Ops", "ScoopJoy Outlet Staff")
 FRANCHISE_CUSTOMER_GROUP = "Franchise"
 ROYALTY_INCOME_ACCOUNT_NAME = "Royalty Income"
@@ -37,12 +39,27 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"in_standard_filter": 1,
 			},
 			{
-				# Deterministic key of one upload group: the unique index makes posting exactly-once.
+				# The business fact an uploaded invoice records (outlet, date, customer, payment mode), held
+				# only while the invoice is live (cleared on cancel): the unique index makes every fact
+				# post once, whatever file it comes from and however many uploads run at once.
 				"fieldname": "custom_upload_key",
-				"label": "Upload Key",
+				"label": "Upload Identity",
 				"fieldtype": "Data",
 				"insert_after": "custom_order_source",
 				"unique": 1,
+				"read_only": 1,
+				"no_copy": 1,
+				"print_hide": 1,
+			},
+			{
+				# Set by the identity patch on invoices earlier versions posted twice for one fact: the
+				# invoice kept. Listed for Ops by the "Duplicate Upload Invoices" report; nothing is
+				# cancelled automatically.
+				"fieldname": "custom_duplicate_of",
+				"label": "Duplicate Of",
+				"fieldtype": "Link",
+				"options": "Sales Invoice",
+				"insert_after": "custom_upload_key",
 				"read_only": 1,
 				"no_copy": 1,
 				"print_hide": 1,
@@ -52,7 +69,7 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"label": "Sales Upload",
 				"fieldtype": "Link",
 				"options": "Sales Upload",
-				"insert_after": "custom_upload_key",
+				"insert_after": "custom_duplicate_of",
 				"read_only": 1,
 				"no_copy": 1,
 				"print_hide": 1,
@@ -145,6 +162,7 @@ def setup() -> None:
 	make_custom_fields()
 	make_franchise_customer_group()
 	ensure_settings_defaults()
+	naming.ensure_all()
 	for company in frappe.get_all("Company", pluck="name"):
 		ensure_royalty_income_account(company)
 

@@ -144,6 +144,11 @@ def test_status_words(word, normal, terminal):
 		({"status": "completed", "errors": [{"row": 2, "error": "x"}]}, 2),
 		({"status": "Completed with Errors", "failed": 0}, 2),
 		({"status": "completed", "errors": 3}, 2),  # stock sync: errors is a count
+		# scoopjoy's upload: seed 000's "completed" with the outcome beside it
+		({"status": "completed", "finished": True, "outcome": "all_posted", "unchanged": 3, "failed": 0}, 0),
+		({"status": "completed", "outcome": "partly_posted", "failed": 0, "conflicts": 1}, 2),
+		({"status": "completed", "outcome": "nothing_posted", "failed": 0}, 2),
+		({"status": "completed", "conflicts": 1}, 2),
 		({"status": "failed"}, 1),
 		({"status": "Failed", "succeeded": 5}, 1),
 		({"status": "processing"}, 1),

@@ -383,7 +383,9 @@ def print_job_summary(ctx: Context, job_id: str, data: dict, finished: bool) -> 
 	failed = error_count(data)
 	if succeeded is not None or failed:
 		out.info(f"  succeeded: {succeeded if succeeded is not None else '?'}   failed: {failed}")
-	for key in ("skipped", "duplicates", "already_posted"):
+	if data.get("outcome"):
+		out.info(f"  outcome: {str(data['outcome']).replace('_', ' ')}")
+	for key in ("unchanged", "conflicts", "replaced", "skipped", "duplicates", "already_posted"):
 		count = first_int(data, key)
 		if count:
 			out.info(f"  {key.replace('_', ' ')}: {count}")

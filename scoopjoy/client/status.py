@@ -115,16 +115,23 @@ def error_count(data: Mapping[str, Any]) -> int:
 	return max(failed or 0, listed)
 
 
+PROBLEM_OUTCOMES = frozenset({"partly_posted", "nothing_posted"})
+
+
 def job_exit_code(data: Mapping[str, Any] | None) -> int:
-	"""0 all posted, 2 finished with row/group errors, 1 failed / unknown / not finished."""
+	"""0 all posted, 2 finished with row/group errors or conflicts, 1 failed / unknown / not finished.
+
+	scoopjoy says ``completed`` for every job that ran (seed 000's word) and puts what it posted in
+	``outcome`` (all_posted / partly_posted / nothing_posted) and the counts; older servers said
+	``completed_with_errors``."""
 	if not data:
 		return EXIT_FAILED
 	status = normalize_status(data.get("status"))
 	if status in FAILURE or status not in TERMINAL:
 		return EXIT_FAILED
-	if status in WITH_ERRORS:
+	if status in WITH_ERRORS or normalize_status(data.get("outcome")) in PROBLEM_OUTCOMES:
 		return EXIT_WITH_ERRORS
-	return EXIT_WITH_ERRORS if error_count(data) > 0 else EXIT_OK
+	return EXIT_WITH_ERRORS if error_count(data) > 0 or (as_int(data.get("conflicts")) or 0) > 0 else EXIT_OK
 
 
 def progress_of(data: Mapping[str, Any]) -> tuple[int | None, int | None]:

@@ -1,11 +1,12 @@
-"""Daily-sales CSV rules: decoding, header sniffing, per-row validation, grouping, keys, error CSV.
+"""Daily-sales CSV rules: decoding, header sniffing, per-row validation and grouping.
 
 Pure core: no frappe, stdlib only. The Frappe shell (``scoopjoy.api.v1.bulk_upload`` and
 ``scoopjoy.uploads.worker``) reads bytes, calls these functions and does the database work.
 
 Row numbers are the file's line numbers (the header is line 1, the first data row line 2), so they match
 what a spreadsheet shows for ordinary files; a record whose quoted field spans lines is numbered by the
-line it starts on.
+line it starts on. Which invoice a group is and what an upload does with it: ``sales_identity``; the
+error CSV: ``error_csv``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from typing import IO
 REQUIRED_COLUMNS: tuple[str, ...] = ("customer", "item_code", "qty", "rate", "payment_mode", "date")
 UTF8_BOM = b"\xef\xbb\xbf"
 MAX_FIELD_CHARS = 10_000
-ERROR_CSV_COLUMNS: tuple[str, ...] = ("row", "field", "value", "error", *REQUIRED_COLUMNS)
-_DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 MAX_NUMBER = 1e9
@@ -512,51 +511,8 @@ def parse_and_group(reader: SalesCsvReader, masters: MasterData | None = None) -
 	return ParseResult(groups=groups, errors=errors, total_rows=total, invalid_rows=invalid)
 
 
-@dataclass(frozen=True, slots=True)
-class InvoiceLine:
-	item_code: str
-	qty: float
-	rate: float
-	rows: tuple[int, ...]
-
-
-def _exact(value: float, decimals: int) -> bool:
-	scaled = value * 10**decimals
-	return abs(scaled - round(scaled)) < 1e-6
-
-
-def invoice_lines(
-	rows: Iterable[SalesRow], amount_precision: int = 2, qty_precision: int = 3
-) -> list[InvoiceLine]:
-	"""The item lines of one group's invoice: rows of the same item at the same rate become one line with
-	their quantities summed (as ERPNext's POS consolidation does), in first-seen order.
-
-	One line per item keeps the invoice small and spares ERPNext's stock posting: a FIFO item repeated
-	in one voucher makes ERPNext queue a background valuation repost for it. Rows are merged only when
-	each row's quantity and amount (qty * rate) are exact at the given precisions, so the merged line's
-	amount is exactly the sum of the rows' amounts; any other row keeps a line of its own."""
-	lines: dict[tuple[str, float] | int, list] = {}
-	for row in rows:
-		mergeable = _exact(row.qty, qty_precision) and _exact(row.qty * row.rate, amount_precision)
-		key: tuple[str, float] | int = (row.item_code, row.rate) if mergeable else -row.row - 1
-		line = lines.get(key)
-		if line is None:
-			lines[key] = [row.item_code, row.qty, row.rate, [row.row]]
-		else:
-			line[1] = round(line[1] + row.qty, qty_precision)
-			line[3].append(row.row)
-	return [InvoiceLine(item, qty, rate, tuple(numbers)) for item, qty, rate, numbers in lines.values()]
-
-
 def content_hash(data: bytes) -> str:
 	return hashlib.sha256(data).hexdigest()
-
-
-def upload_key(file_hash: str, outlet: str, key: GroupKey) -> str:
-	"""Deterministic, unique key of one invoice of one upload: same file + outlet + group → same key,
-	so a re-run finds the invoices it already posted (stored on Sales Invoice ``custom_upload_key``)."""
-	material = "\x1f".join((file_hash, outlet, *key.as_tuple()))
-	return "SJU-" + hashlib.sha256(material.encode("utf-8")).hexdigest()[:40]
 
 
 # --- request-time check ----------------------------------------------------------------------------
@@ -628,38 +584,3 @@ def count_data_lines(body: str | bytes, start: int = 0) -> int:
 	if body.find(cr, start, end) >= 0:  # a memchr: LF files skip the two counts below
 		bare_cr = body.count(cr, start, end) - body.count(cr + lf, start, end)
 	return body.count(lf, start, end) + bare_cr + 1
-
-
-# --- error CSV -------------------------------------------------------------------------------------
-
-
-def neutralise_cell(value: object) -> str:
-	"""Defuse spreadsheet formulas (CSV injection): prefix a quote when a cell starts with = + - @ TAB CR."""
-	text = "" if value is None else str(value)
-	if text.startswith(_DANGEROUS_PREFIXES):
-		return "'" + text
-	return text
-
-
-def error_csv_rows(errors: Iterable[Mapping]) -> Iterator[list[str]]:
-	"""Rows of the error CSV (header first) from ``RowError.as_dict()``-shaped mappings; a group error
-	affecting several rows is one line per row."""
-	yield list(ERROR_CSV_COLUMNS)
-	for error in errors:
-		data = error.get("data") or {}
-		rows = error.get("rows") or [error.get("row")]
-		for row in rows:
-			yield [
-				neutralise_cell(row),
-				neutralise_cell(error.get("field", "")),
-				neutralise_cell(error.get("value", "")),
-				neutralise_cell(error.get("error", "")),
-				*(neutralise_cell(data.get(column, "")) for column in REQUIRED_COLUMNS),
-			]
-
-
-def write_error_csv(errors: Iterable[Mapping]) -> str:
-	out = io.StringIO()
-	writer = csv.writer(out, lineterminator="\r\n")
-	writer.writerows(error_csv_rows(errors))
-	return out.getvalue()

@@ -14,7 +14,9 @@ import frappe
 from frappe import _
 from frappe.utils import cint
 
+from scoopjoy import compat
 from scoopjoy.core import sales_csv
+from scoopjoy.core.sales_identity import OUTCOME_CODES
 
 DOCTYPE = "Sales Upload"
 WORKER = "scoopjoy.uploads.worker.process_sales_upload"
@@ -31,9 +33,9 @@ STATUS_CODES = {
 	"Queued": "queued",
 	"Processing": "processing",
 	"Completed": "completed",
-	"Completed with Errors": "completed_with_errors",
 	"Failed": "failed",
 }
+FINISHED_CODES = frozenset({"completed", "failed"})
 API = "/api/method/scoopjoy.api.v1.bulk_upload"
 
 
@@ -104,17 +106,25 @@ def status_from_record(doc: Any, errors_limit: int = ERRORS_IN_STATUS) -> dict:
 	"""The status document (same fields as the Redis one) rebuilt from the durable Sales Upload."""
 	errors = json.loads(doc.row_errors or "[]")
 	invoices = json.loads(doc.invoices_created or "[]")
-	return {
+	status = STATUS_CODES.get(doc.status, (doc.status or "").lower())
+	finished = status in FINISHED_CODES
+	result = {
 		"job_id": doc.job_id,
 		"upload": doc.name,
 		"outlet": doc.outlet,
-		"status": STATUS_CODES.get(doc.status, (doc.status or "").lower()),
+		"status": status,
+		"finished": finished,
+		"outcome": OUTCOME_CODES.get(doc.outcome) if finished else None,
 		"dry_run": cint(doc.dry_run),
+		"replace": cint(doc.replace),
 		"file_name": doc.file_name,
 		"total_rows": cint(doc.total_rows),
 		"processed": cint(doc.processed),
 		"succeeded": cint(doc.succeeded),
 		"failed": cint(doc.failed),
+		"unchanged": cint(doc.unchanged),
+		"conflicts": cint(doc.conflicts),
+		"replaced": cint(doc.replaced),
 		"errors": errors[:errors_limit],
 		"invoices_created": invoices,
 		"error_file": doc.error_file or None,
@@ -124,6 +134,19 @@ def status_from_record(doc: Any, errors_limit: int = ERRORS_IN_STATUS) -> dict:
 		"uploaded_by": doc.uploaded_by,
 		"source": "record",
 		**status_urls(doc.job_id),
+	}
+	if cint(doc.dry_run):
+		result["plan"] = dry_run_plan(result)
+	return result
+
+
+def dry_run_plan(counts: dict) -> dict:
+	"""What a dry run found per group: new / unchanged / conflict / would be replaced."""
+	return {
+		"new": cint(counts.get("succeeded")) - cint(counts.get("replaced")),
+		"unchanged": cint(counts.get("unchanged")),
+		"conflict": cint(counts.get("conflicts")),
+		"would_replace": cint(counts.get("replaced")),
 	}
 
 
@@ -135,19 +158,35 @@ def get_upload_by_job(job_id: str) -> str | None:
 
 
 def find_duplicate(outlet: str, file_hash: str) -> dict | None:
-	"""An earlier real (not dry-run) upload of the same bytes for the same outlet."""
+	"""The latest real (not dry-run) upload of the same bytes for the same outlet that was not undone
+	(after an undo the same file may be uploaded again)."""
 	rows = frappe.get_all(
 		DOCTYPE,
 		filters={"outlet": outlet, "content_hash": file_hash, "dry_run": 0},
-		fields=["name", "job_id", "status", "uploaded_by", "owner", "file", "total_rows", "file_name"],
+		fields=[
+			"name",
+			"job_id",
+			"status",
+			"uploaded_by",
+			"owner",
+			"file",
+			"total_rows",
+			"file_name",
+			"undo_status",
+		],
 		order_by="creation desc",
 		limit=1,
 	)
-	return rows[0] if rows else None
+	return rows[0] if rows and not rows[0].undo_status else None
 
 
 def create_upload(
-	outlet: str, data: bytes, check: sales_csv.QuickCheck, file_hash: str, dry_run: bool
+	outlet: str,
+	data: bytes,
+	check: sales_csv.QuickCheck,
+	file_hash: str,
+	dry_run: bool,
+	replace: bool = False,
 ) -> Any:
 	"""Store the upload record and its private File, set the hot status, enqueue the worker."""
 	job_id = f"sj-upload-{frappe.generate_hash(length=12)}"
@@ -158,6 +197,7 @@ def create_upload(
 			"outlet": outlet,
 			"status": "Queued",
 			"dry_run": 1 if dry_run else 0,
+			"replace": 1 if replace else 0,
 			"uploaded_by": frappe.session.user,
 			"file_name": file_name,
 			"content_hash": file_hash,
@@ -207,7 +247,7 @@ def enqueue(doc: Any) -> None:
 		timeout=JOB_TIMEOUT,
 		job_id=doc.job_id,
 		enqueue_after_commit=True,
-		now=frappe.flags.in_test,
+		now=compat.run_jobs_inline(),
 		upload=doc.name,
 	)
 

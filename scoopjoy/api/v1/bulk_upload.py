@@ -1,8 +1,10 @@
 """Daily-sales CSV upload API (seed 000), on scoopjoy's public contract.
 
-    POST /api/method/scoopjoy.api.v1.bulk_upload.upload_daily_sales   multipart: file, outlet[, dry_run=1]
+    POST /api/method/scoopjoy.api.v1.bulk_upload.upload_daily_sales   multipart: file, outlet[, dry_run=1,
+                                                                      replace=1 (Ops)]
     GET  /api/method/scoopjoy.api.v1.bulk_upload.get_job_status?job_id=…
     POST /api/method/scoopjoy.api.v1.bulk_upload.retry_upload          job_id (or upload)
+    POST /api/method/scoopjoy.api.v1.bulk_upload.undo_upload           upload (or job_id) (Ops)
     GET  /api/method/scoopjoy.api.v1.bulk_upload.download_error_csv?job_id=…
 
 Endpoints only do fast work: permission first, argument checks, a header sniff and a cheap row count
@@ -29,7 +31,7 @@ from scoopjoy.api.v1.response import (
 	too_many_requests,
 )
 from scoopjoy.core import sales_csv
-from scoopjoy.uploads import service
+from scoopjoy.uploads import service, undo
 
 RATE_LIMIT = 10
 RATE_WINDOW = 300
@@ -37,12 +39,19 @@ _RATE_KEY = "_scoopjoy_upload_user"
 
 
 @frappe.whitelist(methods=["POST"])
-def upload_daily_sales(outlet: str | None = None, dry_run: str | int | None = None) -> dict:
+def upload_daily_sales(
+	outlet: str | None = None, dry_run: str | int | None = None, replace: str | int | None = None
+) -> dict:
 	"""Accept a daily-sales CSV for an outlet and queue it; returns job_id, file_name, total_rows,
-	status_url. ``dry_run=1`` validates every invoice (rolled back) and posts nothing."""
+	status_url. ``dry_run=1`` validates every invoice (rolled back) and posts nothing. ``replace=1``
+	(Ops / System Manager): a group already posted with different lines is cancelled and posted again
+	from this file as the old invoice's amendment."""
 	user = frappe.session.user
 	if user == "Guest" or not (service.is_privileged(user) or service.STAFF_ROLE in frappe.get_roles(user)):
 		return forbidden(_("You are not allowed to upload daily sales."))
+	is_replace = bool(cint(replace))
+	if is_replace and not service.is_privileged(user):
+		return forbidden(_("Only ScoopJoy Ops or a System Manager may replace posted invoices."))
 	if not outlet:
 		return bad_request(_("'outlet' parameter is required."))
 	if not service.can_upload_for_outlet(outlet, user):
@@ -85,12 +94,12 @@ def upload_daily_sales(outlet: str | None = None, dry_run: str | int | None = No
 
 	is_dry_run = bool(cint(dry_run))
 	file_hash = sales_csv.content_hash(data)
-	if not is_dry_run:
+	if not (is_dry_run or is_replace):  # asking to replace is a new intent, even for the same bytes
 		duplicate = service.find_duplicate(outlet, file_hash)
 		if duplicate:
 			return _answer_duplicate(duplicate, data, check)
 
-	doc = service.create_upload(outlet, data, check, file_hash, is_dry_run)
+	doc = service.create_upload(outlet, data, check, file_hash, is_dry_run, is_replace)
 	message = (
 		_("Dry run accepted. Validating {0} rows in background; nothing will be posted.")
 		if is_dry_run
@@ -128,8 +137,10 @@ def retry_upload(job_id: str | None = None, upload: str | None = None) -> dict:
 	doc, denied = _get_readable_upload(job_id, upload)
 	if denied:
 		return denied
-	if doc.status == "Completed":
+	if doc.status == "Completed" and not cint(doc.failed):
 		return bad_request(_("Upload {0} is already complete: nothing to retry.").format(doc.name))
+	if doc.undo_status:
+		return bad_request(_("Upload {0} was undone; upload the file again instead.").format(doc.name))
 	if doc.status in service.ACTIVE_STATUSES and not service.is_stale(doc):
 		return bad_request(_("Upload {0} is already queued or running.").format(doc.name))
 	try:
@@ -139,6 +150,25 @@ def retry_upload(job_id: str | None = None, upload: str | None = None) -> dict:
 	return success(
 		data=_accepted(doc, doc.total_rows),
 		message=_("Upload {0} queued again. Invoices already posted are kept and skipped.").format(doc.name),
+	)
+
+
+@frappe.whitelist(methods=["POST"])
+def undo_upload(upload: str | None = None, job_id: str | None = None) -> dict:
+	"""Cancel every invoice an upload posted (Ops / System Manager), in a background job; what could not
+	be cancelled is listed on the Sales Upload with ERPNext's reason."""
+	if not service.is_privileged():
+		return forbidden(_("Only ScoopJoy Ops or a System Manager may undo an upload."))
+	doc, denied = _get_readable_upload(job_id, upload)
+	if denied:
+		return denied
+	reason = undo.refusal(doc)
+	if reason:
+		return bad_request(reason)
+	undo_job = undo.request(doc)
+	return success(
+		data={"upload": doc.name, "undo_job_id": undo_job},
+		message=_("Undoing upload {0}: its invoices are being cancelled in the background.").format(doc.name),
 	)
 
 

@@ -23,6 +23,7 @@ class SalesUpload(Document):
 
 		attempts: DF.Int
 		completed_at: DF.Datetime | None
+		conflicts: DF.Int
 		content_hash: DF.Data | None
 		dry_run: DF.Check
 		duration: DF.Float
@@ -33,13 +34,21 @@ class SalesUpload(Document):
 		file_name: DF.Data | None
 		invoices_created: DF.LongText | None
 		job_id: DF.Data | None
+		outcome: DF.Literal["", "All Posted", "Partly Posted", "Nothing Posted"]
 		outlet: DF.Link
 		processed: DF.Int
+		replace: DF.Check
+		replaced: DF.Int
 		row_errors: DF.LongText | None
 		started_at: DF.Datetime | None
-		status: DF.Literal["Queued", "Processing", "Completed", "Completed with Errors", "Failed"]
+		status: DF.Literal["Queued", "Processing", "Completed", "Failed"]
 		succeeded: DF.Int
 		total_rows: DF.Int
+		undo_job_id: DF.Data | None
+		undo_log: DF.LongText | None
+		undo_status: DF.Literal["", "Queued", "Running", "Undone", "Undone with Errors", "Failed"]
+		undone_by: DF.Link | None
+		unchanged: DF.Int
 		uploaded_by: DF.Link | None
 	# end: auto-generated types
 

@@ -14,22 +14,23 @@ import json
 from unittest.mock import patch
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, flt, getdate, nowdate
 
+from scoopjoy.core import error_csv
 from scoopjoy.core import sales_csv as sc
-from scoopjoy.tests.utils import ensure_demo_data, make_customer
-from scoopjoy.uploads import service, worker
+from scoopjoy.core.sales_identity import identity_key
+from scoopjoy.tests.utils import ScoopJoyTestCase, ensure_demo_data, make_customer
+from scoopjoy.uploads import invoices, naming, service, worker
 from scoopjoy.uploads.testing import make_upload_outlet
 
 HEADER = "customer,item_code,qty,rate,payment_mode,date\n"
 
 
-def upload(text: str, outlet: str, dry_run: bool = False):
-	"""Store an upload as the endpoint does; in tests the worker runs inline (now=in_test)."""
+def upload(text: str, outlet: str, dry_run: bool = False, replace: bool = False):
+	"""Store an upload as the endpoint does; the worker runs inline (ScoopJoyTestCase asks for it)."""
 	data = text.encode("utf-8")
 	check = sc.quick_check(data)
-	doc = service.create_upload(outlet, data, check, sc.content_hash(data), dry_run)
+	doc = service.create_upload(outlet, data, check, sc.content_hash(data), dry_run, replace)
 	doc.reload()
 	return doc
 
@@ -38,7 +39,7 @@ def invoices_of(doc) -> list[str]:
 	return frappe.get_all("Sales Invoice", filters={"custom_sales_upload": doc.name}, pluck="name")
 
 
-class TestSalesUploadWorker(FrappeTestCase):
+class TestSalesUploadWorker(ScoopJoyTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
@@ -71,6 +72,7 @@ class TestSalesUploadWorker(FrappeTestCase):
 			self.outlet,
 		)
 		self.assertEqual(doc.status, "Completed", doc.error_message or doc.row_errors)
+		self.assertEqual(doc.outcome, "All Posted")
 		self.assertEqual((doc.total_rows, doc.processed, doc.succeeded, doc.failed), (4, 4, 2, 0))
 		self.assertFalse(doc.file, "the CSV is removed once everything is posted")
 		self.assertEqual(doc.attempts, 1)
@@ -91,9 +93,10 @@ class TestSalesUploadWorker(FrappeTestCase):
 			self.assertEqual(si.company, outlet.company)
 			self.assertEqual(si.custom_outlet, self.outlet)
 			self.assertEqual(si.custom_order_source, "CSV Upload")
-			self.assertTrue(si.custom_upload_key.startswith("SJU-"))
+			group = sc.GroupKey(si.customer, str(si.posting_date), mode)
+			self.assertEqual(si.custom_upload_key, identity_key(self.outlet, group))
 			# the outlet's own naming series (outlets post in parallel), a valid Sales Invoice option
-			series = worker.outlet_naming_series(self.outlet)
+			series = naming.outlet_naming_series(self.outlet)
 			self.assertEqual(si.naming_series, series)
 			self.assertIn(series, frappe.get_meta("Sales Invoice").get_options("naming_series").split("\n"))
 			self.assertTrue(name.startswith(series.replace(".YYYY.", str(getdate(nowdate()).year))), name)
@@ -128,6 +131,7 @@ class TestSalesUploadWorker(FrappeTestCase):
 		# the Redis hot status says the same
 		hot = service.get_hot_status(doc.job_id)
 		self.assertEqual((hot["status"], hot["succeeded"], hot["failed"]), ("completed", 2, 0))
+		self.assertEqual((hot["finished"], hot["outcome"]), (True, "all_posted"))
 
 	def test_rows_of_one_item_at_one_rate_become_one_line(self):
 		c, d = self.customer, self.day
@@ -172,7 +176,7 @@ class TestSalesUploadWorker(FrappeTestCase):
 			),
 			self.outlet,
 		)
-		self.assertEqual(doc.status, "Completed with Errors")
+		self.assertEqual((doc.status, doc.outcome), ("Completed", "Partly Posted"))
 		self.assertEqual((doc.total_rows, doc.processed, doc.succeeded, doc.failed), (6, 6, 1, 5))
 		self.assertTrue(doc.file, "the CSV is kept while a retry may need it")
 		self.assertEqual(len(invoices_of(doc)), 1)
@@ -185,7 +189,8 @@ class TestSalesUploadWorker(FrappeTestCase):
 		self.assertEqual(by_row[3][0]["value"], "NO-SUCH-ITEM")
 		self.assertEqual(by_row[4][0]["field"], "qty")
 		self.assertEqual(by_row[5][0]["field"], "date")
-		self.assertIn("not created", by_row[6][0]["error"])
+		self.assertEqual(by_row[6][0]["kind"], "group")
+		self.assertIn("rows 6", by_row[6][0]["error"])
 		self.assertEqual(by_row[6][0]["rows"], [6])
 		self.assertEqual(by_row[7][0]["field"], "customer")
 
@@ -194,10 +199,10 @@ class TestSalesUploadWorker(FrappeTestCase):
 		content = frappe.get_doc("File", file_name).get_content()
 		content = content.decode() if isinstance(content, bytes) else content
 		rows = list(csv.reader(io.StringIO(content)))
-		self.assertEqual(rows[0], list(sc.ERROR_CSV_COLUMNS))
+		self.assertEqual(rows[0], list(error_csv.ERROR_CSV_COLUMNS))
 		self.assertEqual(sorted({r[0] for r in rows[1:]}), ["3", "4", "5", "6", "7"])
 		self.assertFalse(any(cell.startswith(("=", "+", "-", "@")) for r in rows[1:] for cell in r))
-		self.assertIn("'=HYPERLINK(1)", [r[sc.ERROR_CSV_COLUMNS.index("customer")] for r in rows])
+		self.assertIn("'=HYPERLINK(1)", [r[error_csv.ERROR_CSV_COLUMNS.index("customer")] for r in rows])
 
 	def test_rows_dated_after_the_sites_today_are_refused(self):
 		tomorrow = add_days(nowdate(), 1)
@@ -210,7 +215,9 @@ class TestSalesUploadWorker(FrappeTestCase):
 			),
 			self.outlet,
 		)
-		self.assertEqual((doc.status, doc.succeeded, doc.failed), ("Completed with Errors", 1, 1))
+		self.assertEqual(
+			(doc.status, doc.outcome, doc.succeeded, doc.failed), ("Completed", "Partly Posted", 1, 1)
+		)
 		[error] = json.loads(doc.row_errors)
 		self.assertEqual((error["row"], error["field"], error["value"]), (3, "date", str(tomorrow)))
 		self.assertIn("in the future", error["error"])
@@ -237,7 +244,7 @@ class TestSalesUploadWorker(FrappeTestCase):
 		rows += [(cu, "CONE-WAF-001", 2, "80", "Cash", d) for cu in customers]
 		text = self.csv(rows)
 
-		real_build = worker.build_invoice
+		real_build = invoices.build_invoice
 		calls = {"n": 0}
 
 		class WorkerKilled(BaseException):
@@ -249,7 +256,7 @@ class TestSalesUploadWorker(FrappeTestCase):
 				raise WorkerKilled
 			return real_build(*args, **kwargs)
 
-		with patch.object(worker, "build_invoice", side_effect=build_then_die):
+		with patch.object(invoices, "build_invoice", side_effect=build_then_die):
 			with self.assertRaises(WorkerKilled):
 				upload(text, self.outlet)
 		frappe.db.rollback()
@@ -269,7 +276,7 @@ class TestSalesUploadWorker(FrappeTestCase):
 		keys = frappe.get_all("Sales Invoice", filters={"name": ["in", names]}, pluck="custom_upload_key")
 		self.assertEqual(len(set(keys)), 4)
 		self.assertEqual(doc.succeeded, 4)
-		self.assertEqual(sum(1 for e in json.loads(doc.invoices_created) if e.get("existing")), 2)
+		self.assertEqual(sum(1 for e in json.loads(doc.invoices_created) if e["state"] == "resumed"), 2)
 		for name in names:
 			si = frappe.get_doc("Sales Invoice", name)
 			self.assertEqual((si.status, flt(si.grand_total)), ("Paid", 310.0))
@@ -299,7 +306,7 @@ class TestSalesUploadWorker(FrappeTestCase):
 			self.outlet,
 			dry_run=True,
 		)
-		self.assertEqual(doc.status, "Completed with Errors")
+		self.assertEqual((doc.status, doc.outcome), ("Completed", "Partly Posted"))
 		self.assertEqual((doc.succeeded, doc.failed), (1, 1))
 		self.assertEqual(invoices_of(doc), [])
 		self.assertEqual(counts, {dt: frappe.db.count(dt, f) for dt, f in filters.items()})

@@ -5,6 +5,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from scoopjoy.uploads import naming
+
 
 class ScoopJoyOutlet(Document):
 	# begin: auto-generated types
@@ -36,6 +38,11 @@ class ScoopJoyOutlet(Document):
 		self.validate_warehouse()
 		self.validate_price_list()
 		self.validate_pos_profile()
+
+	def after_insert(self) -> None:
+		# the Sales Invoice series of this outlet's uploads, made now so the upload worker (and a dry run)
+		# only reads it
+		naming.ensure([self.name])
 
 	def normalise_outlet_code(self) -> None:
 		self.outlet_code = (self.outlet_code or "").strip().upper()
