@@ -195,15 +195,18 @@ def _make_company() -> str:
 	)
 	company.insert(ignore_permissions=True)
 	year = getdate(nowdate()).year
-	_ensure_fiscal_year(f"{year}-01-01")
+	_ensure_fiscal_year(f"{year}-01-01", company=company.name)
 	return company.name
 
 
-def _ensure_fiscal_year(date: str, summary: _Summary | None = None) -> None:
-	"""Make sure a fiscal year covers ``date`` (one calendar-aligned year is added next to the others)."""
+def _ensure_fiscal_year(date: str, summary: _Summary | None = None, company: str | None = None) -> None:
+	"""Make sure a fiscal year of ``company`` covers ``date`` (a year is added next to the others).
+
+	A year the demo adds belongs to its company: a year without a company overlaps every other company's
+	year of the same dates (ERPNext v16's test records refuse to be made beside one)."""
 	from erpnext.accounts.utils import get_fiscal_year
 
-	if get_fiscal_year(date, boolean=True, verbose=0):
+	if get_fiscal_year(date, company=company, boolean=True, verbose=0):
 		return
 	day = getdate(date)
 	existing = frappe.get_all(
@@ -221,7 +224,13 @@ def _ensure_fiscal_year(date: str, summary: _Summary | None = None) -> None:
 	if frappe.db.exists("Fiscal Year", name):
 		name = f"{name} ({start.isoformat()})"
 	frappe.get_doc(
-		{"doctype": "Fiscal Year", "year": name, "year_start_date": start, "year_end_date": end}
+		{
+			"doctype": "Fiscal Year",
+			"year": name,
+			"year_start_date": start,
+			"year_end_date": end,
+			"companies": [{"company": company}] if company else [],
+		}
 	).insert(ignore_permissions=True)
 	if summary:
 		summary.add("Fiscal Year", name)
@@ -481,7 +490,7 @@ def _make_stock(company: str, warehouse: str, summary: _Summary) -> None:
 
 	first_receipt = not frappe.db.exists("Stock Ledger Entry", {"warehouse": warehouse, "is_cancelled": 0})
 	posting_date = add_days(today(), -DEMO_STOCK_BACKDATE_DAYS) if first_receipt else today()
-	_ensure_fiscal_year(posting_date, summary)
+	_ensure_fiscal_year(posting_date, summary, company)
 	entry = frappe.get_doc(
 		{
 			"doctype": "Stock Entry",

@@ -13,7 +13,6 @@ import json
 from unittest.mock import patch
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from scoopjoy.api.v1.bulk import enqueue_bulk, get_bulk_status
 from scoopjoy.bulk import runner
@@ -21,7 +20,7 @@ from scoopjoy.bulk.errors import BulkRequestError
 from scoopjoy.bulk.registry import BulkOperation, register_operation, unregister_operation
 from scoopjoy.bulk.runner import MAX_CHUNK_ATTEMPTS, RECORD_RETRY_POLICY, process_records
 from scoopjoy.tests.stock_factories import make_pos_invoice_rows, synced_flags
-from scoopjoy.tests.utils import ensure_demo_data, make_outlet, make_user
+from scoopjoy.tests.utils import ScoopJoyTestCase, ensure_demo_data, make_outlet, make_user
 
 TEST_OPERATION = "_test_close_todo"
 CALLS: dict[str, int] = {}
@@ -62,7 +61,7 @@ def status_of(names: list[str]) -> list[str]:
 	return [frappe.db.get_value("ToDo", name, "status") for name in names]
 
 
-class BulkTestCase(FrappeTestCase):
+class BulkTestCase(ScoopJoyTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
@@ -228,7 +227,7 @@ class TestBulkRuns(BulkTestCase):
 
 	def test_real_lock_wait_timeout_is_classified_transient(self):
 		todos = make_todos("ok")
-		# A second connection holds the row lock (FrappeTestCase.secondary_connection() leaves the
+		# A second connection holds the row lock (ScoopJoyTestCase.secondary_connection() leaves the
 		# secondary as frappe.local.db on its first use in v15, so switch connections by hand).
 		primary = frappe.local.db
 		frappe.connect()

@@ -6,12 +6,12 @@ bench --site <site> run-tests --app scoopjoy --module scoopjoy.jobs.test_reaper
 from __future__ import annotations
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_to_date, now_datetime
 from frappe.utils.background_jobs import get_job, is_job_enqueued
 
 from scoopjoy.jobs.reaper import GRACE_MINUTES, Watched, reap_stale_jobs
 from scoopjoy.tests.stock_factories import park_rq_job
+from scoopjoy.tests.utils import ScoopJoyTestCase
 
 
 def make_log(status: str = "Running", minutes_old: int = GRACE_MINUTES + 5, job_id: str | None = None) -> str:
@@ -29,7 +29,7 @@ def reaped_names(result) -> set[str]:
 	return {r.name for r in result}
 
 
-class TestReaper(FrappeTestCase):
+class TestReaper(ScoopJoyTestCase):
 	def setUp(self):
 		frappe.set_user("Administrator")
 		self.jobs = []

@@ -40,17 +40,24 @@ class HQSyncError(frappe.ValidationError):
 
 
 def step_close_pos(batch_name: str, run_date: str) -> str:
-	"""Auto-close the POS shifts opened on ``run_date`` that are still Open: one submitted POS Closing
-	Entry per POS Opening Entry, built like ERPNext's own "Close the POS" (make_closing_entry_from_opening).
+	"""Auto-close the POS shifts opened on or before ``run_date`` that are still Open (a shift forgotten
+	the day before is closed too; a shift opened after ``run_date`` is still trading and stays open): one
+	submitted POS Closing Entry per POS Opening Entry, built like ERPNext's own "Close the POS"
+	(make_closing_entry_from_opening). ERPNext v16 also refuses invoices against an opening of an earlier
+	day ("outdated"): closing it is the only thing left to do with it.
 
 	Idempotent: an opening entry that already has a submitted closing entry is not closed again."""
 	from erpnext.accounts.doctype.pos_closing_entry.pos_closing_entry import make_closing_entry_from_opening
 
 	openings = frappe.get_all(
 		"POS Opening Entry",
-		filters={"posting_date": run_date, "status": "Open", "docstatus": 1},
+		filters={
+			"period_start_date": ["<=", f"{run_date} 23:59:59"],
+			"status": "Open",
+			"docstatus": 1,
+		},
 		pluck="name",
-		order_by="creation asc",
+		order_by="period_start_date asc, creation asc",
 	)
 	closed, in_progress = [], []
 	for opening_name in openings:
@@ -81,7 +88,7 @@ def step_close_pos(batch_name: str, run_date: str) -> str:
 		closed.append(closing.name)
 
 	if not openings:
-		return _("No open POS shift on {0}").format(run_date)
+		return _("No open POS shift on or before {0}").format(run_date)
 	message = _("Closed {0} POS shift(s): {1}").format(len(closed), ", ".join(closed) or "-")
 	if in_progress:
 		message += "; " + _("already closing: {0}").format(", ".join(in_progress))

@@ -23,11 +23,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from unittest.mock import patch
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
-from frappe.utils import add_days, flt, today
+from frappe.model.document import Document
+from frappe.utils import add_days, flt, now_datetime, today
 
 from scoopjoy.scoopjoy import batch_pipeline, pipeline_steps
 from scoopjoy.tests.utils import (
+	ScoopJoyTestCase,
 	ensure_demo_data,
 	make_franchise_customer,
 	make_pos_sales_invoice,
@@ -129,7 +130,7 @@ def _rows(batch_name: str) -> dict[str, frappe._dict]:
 	return {row.step_name: row for row in doc.steps}
 
 
-class PipelineTestCase(FrappeTestCase):
+class PipelineTestCase(ScoopJoyTestCase):
 	def setUp(self):
 		FAILING.clear()
 		CALLS.clear()
@@ -357,7 +358,7 @@ class TestOrchestration(PipelineTestCase):
 # -- the real steps on demo data -----------------------------------------------------------------------
 
 
-class RealStepTestCase(FrappeTestCase):
+class RealStepTestCase(ScoopJoyTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
@@ -464,13 +465,13 @@ class TestRoyaltiesAndInvoices(RealStepTestCase):
 
 
 class TestClosePOS(RealStepTestCase):
-	def test_open_shift_is_closed_once(self):
-		outlet = frappe.get_doc("ScoopJoy Outlet", "SJ-MUM-001")
+	def _open_shift(self, outlet) -> Document:
+		# opened today: ERPNext v16 takes POS invoices only against an opening of the same day
 		opening = frappe.get_doc(
 			{
 				"doctype": "POS Opening Entry",
-				"period_start_date": f"{self.run_date} 08:00:00",
-				"posting_date": self.run_date,
+				"period_start_date": now_datetime(),
+				"posting_date": today(),
 				"user": "Administrator",
 				"pos_profile": outlet.pos_profile,
 				"company": outlet.company,
@@ -479,25 +480,46 @@ class TestClosePOS(RealStepTestCase):
 		)
 		opening.insert(ignore_permissions=True)
 		opening.submit()
-		invoices = [_make_pos_invoice(outlet, self.run_date) for _ in range(2)]
+		self.addCleanup(_close_left_open, opening.name, self.batch.name)
+		return opening
 
-		message = pipeline_steps.step_close_pos(self.batch.name, self.run_date)
+	def test_open_shift_is_closed_once(self):
+		outlet = frappe.get_doc("ScoopJoy Outlet", "SJ-MUM-001")
+		opening = self._open_shift(outlet)
+		invoices = [_make_pos_invoice(outlet, today()) for _ in range(2)]
+
+		message = pipeline_steps.step_close_pos(self.batch.name, today())
 		self.assertIn("Closed 1 POS shift", message)
 		self.assertEqual(frappe.db.get_value("POS Opening Entry", opening.name, "status"), "Closed")
 		closing = frappe.get_doc("POS Closing Entry", {"pos_opening_entry": opening.name})
 		self.assertEqual((closing.docstatus, closing.status), (1, "Submitted"))
-		self.assertEqual(str(closing.posting_date), self.run_date)
+		self.assertEqual(str(closing.posting_date), today())
 		self.assertEqual({t.pos_invoice for t in closing.pos_transactions}, {i.name for i in invoices})
 		for inv in invoices:
 			consolidated = frappe.db.get_value("POS Invoice", inv.name, "consolidated_invoice")
 			self.assertTrue(consolidated)
-			self.assertEqual(
-				str(frappe.db.get_value("Sales Invoice", consolidated, "posting_date")), self.run_date
-			)
+			self.assertEqual(str(frappe.db.get_value("Sales Invoice", consolidated, "posting_date")), today())
 
-		again = pipeline_steps.step_close_pos(self.batch.name, self.run_date)
+		again = pipeline_steps.step_close_pos(self.batch.name, today())
 		self.assertEqual(frappe.db.count("POS Closing Entry", {"pos_opening_entry": opening.name}), 1)
 		self.assertIn("No open POS shift", again)
+
+	def test_a_shift_still_trading_is_left_open(self):
+		outlet = frappe.get_doc("ScoopJoy Outlet", "SJ-MUM-001")
+		opening = self._open_shift(outlet)
+		_make_pos_invoice(outlet, today())
+
+		message = pipeline_steps.step_close_pos(self.batch.name, add_days(today(), -1))
+		self.assertIn("No open POS shift on or before", message)
+		self.assertEqual(frappe.db.get_value("POS Opening Entry", opening.name, "status"), "Open")
+		self.assertFalse(frappe.db.exists("POS Closing Entry", {"pos_opening_entry": opening.name}))
+
+
+def _close_left_open(opening: str, batch: str) -> None:
+	"""A shift a failed test left open would block the next test's opening (one open shift per profile)."""
+	if frappe.db.get_value("POS Opening Entry", opening, "status") == "Open":
+		pipeline_steps.step_close_pos(batch, today())
+		frappe.db.commit()
 
 
 def _make_pos_invoice(outlet, posting_date: str):
@@ -670,7 +692,7 @@ class TestSyncToHQ(RealStepTestCase):
 # -- the real pipeline end to end, twice ------------------------------------------------------------------
 
 
-class TestRealPipeline(FrappeTestCase):
+class TestRealPipeline(ScoopJoyTestCase):
 	def setUp(self):
 		ensure_demo_data()
 		_ensure_test_setup()

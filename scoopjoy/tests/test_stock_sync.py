@@ -13,7 +13,6 @@ from unittest.mock import patch
 
 import frappe
 from frappe.realtime import get_doc_room, get_user_room
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils.background_jobs import get_redis_connection_without_auth, is_job_enqueued
 
 from scoopjoy import stock_sync
@@ -30,7 +29,13 @@ from scoopjoy.stock_sync import (
 	sync_single_outlet,
 )
 from scoopjoy.tests.stock_factories import make_pos_invoice_rows, park_rq_job, synced_flags
-from scoopjoy.tests.utils import ensure_demo_data, make_franchise_agreement, make_outlet, make_user
+from scoopjoy.tests.utils import (
+	ScoopJoyTestCase,
+	ensure_demo_data,
+	make_franchise_agreement,
+	make_outlet,
+	make_user,
+)
 
 
 def _group() -> str:
@@ -51,7 +56,7 @@ def make_group(size: int, invoices: int = 3, group: str | None = None):
 	return group, members
 
 
-def break_warehouse(test: FrappeTestCase, agreement: str) -> None:
+def break_warehouse(test: ScoopJoyTestCase, agreement: str) -> None:
 	"""Blank an agreement's warehouse (committed); a cleanup terminates it so later runs never see it."""
 	frappe.db.set_value("Franchise Agreement", agreement, "franchise_warehouse", "")
 	frappe.db.commit()
@@ -83,7 +88,7 @@ def sync_failing_on_call(n: int, error: BaseException):
 	return patch.object(stock_sync, "sync_single_outlet", failing), calls
 
 
-class TestSyncSingleOutlet(FrappeTestCase):
+class TestSyncSingleOutlet(ScoopJoyTestCase):
 	def setUp(self):
 		frappe.set_user("Administrator")
 
@@ -125,7 +130,7 @@ class TestSyncSingleOutlet(FrappeTestCase):
 		self.assertIn("Nowhere - XX", str(ctx.exception))
 
 
-class TestStockSyncRun(FrappeTestCase):
+class TestStockSyncRun(ScoopJoyTestCase):
 	def setUp(self):
 		frappe.set_user("Administrator")  # do not inherit a session user another module left behind
 

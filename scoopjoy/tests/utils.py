@@ -8,8 +8,10 @@ not depend on each other; FrappeTestCase rolls them back after each test class.
 from __future__ import annotations
 
 import frappe
+from frappe.tests.utils import FrappeTestCase  # v15; v16 keeps it (IntegrationTestCase is v16-only)
 from frappe.utils import add_days, flt, nowdate, today
 
+from scoopjoy import compat
 from scoopjoy.demo import (
 	DEMO_CUSTOMERS,
 	DEMO_PRICE_LIST,
@@ -28,6 +30,21 @@ def before_tests() -> None:
 	setup()
 	make_demo_data()
 	frappe.db.commit()  # before_tests runs outside any test transaction; tests must see this data
+
+
+class ScoopJoyTestCase(FrappeTestCase):
+	"""The app's test case: jobs the code under test enqueues run inline — asked for explicitly
+	(``compat.run_jobs_inline``), never because a request happens to run inside a test process."""
+
+	@classmethod
+	def setUpClass(cls) -> None:
+		super().setUpClass()
+		compat.set_run_jobs_inline(True)
+
+	@classmethod
+	def tearDownClass(cls) -> None:
+		compat.set_run_jobs_inline(False)
+		super().tearDownClass()
 
 
 def ensure_demo_data() -> str:

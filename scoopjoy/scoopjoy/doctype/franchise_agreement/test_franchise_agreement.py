@@ -2,10 +2,10 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from scoopjoy.scoopjoy.doctype.franchise_agreement.franchise_agreement import DuplicateActiveAgreementError
 from scoopjoy.tests.utils import (
+	ScoopJoyTestCase,
 	ensure_demo_data,
 	make_company,
 	make_franchise_agreement,
@@ -17,7 +17,7 @@ from scoopjoy.tests.utils import (
 test_ignore = ["Company", "Warehouse", "Territory", "Customer", "ScoopJoy Outlet"]
 
 
-class TestFranchiseAgreement(FrappeTestCase):
+class TestFranchiseAgreement(ScoopJoyTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()

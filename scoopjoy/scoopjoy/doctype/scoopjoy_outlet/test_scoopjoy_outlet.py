@@ -3,9 +3,9 @@
 
 import frappe
 from frappe.permissions import add_user_permission
-from frappe.tests.utils import FrappeTestCase
 
 from scoopjoy.tests.utils import (
+	ScoopJoyTestCase,
 	ensure_demo_data,
 	make_company,
 	make_franchise_agreement,
@@ -19,7 +19,7 @@ from scoopjoy.tests.utils import (
 test_ignore = ["Company", "Warehouse", "Price List", "Territory", "POS Profile", "User"]
 
 
-class TestScoopJoyOutlet(FrappeTestCase):
+class TestScoopJoyOutlet(ScoopJoyTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()

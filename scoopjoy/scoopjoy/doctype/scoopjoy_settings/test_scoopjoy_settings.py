@@ -2,12 +2,12 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from scoopjoy.install import ensure_settings_defaults
+from scoopjoy.tests.utils import ScoopJoyTestCase
 
 
-class TestScoopJoySettings(FrappeTestCase):
+class TestScoopJoySettings(ScoopJoyTestCase):
 	def test_install_fills_unset_defaults_only(self):
 		# other parts of the app (or an admin) may have changed the values: start from unset ones
 		frappe.db.set_single_value(
