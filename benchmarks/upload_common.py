@@ -340,12 +340,13 @@ def data_import_path(outlet: str, content: str) -> list[str]:
 	from frappe.core.doctype.data_import.importer import Importer
 
 	from scoopjoy.core import sales_csv as sc
+	from scoopjoy.core.sales_identity import invoice_lines
 
 	outlet_doc = frappe.get_doc("ScoopJoy Outlet", outlet)
 	company = outlet_doc.company
 	# the same item lines as scoopjoy's invoices (one per item and rate): the same invoices
 	parsed = sc.parse_and_group(sc.reader_from_text(content))
-	groups = {key.as_tuple(): sc.invoice_lines(rows) for key, rows in parsed.groups.items()}
+	groups = {key.as_tuple(): invoice_lines(rows) for key, rows in parsed.groups.items()}
 	marker = f"DI-{frappe.generate_hash(length=8)}"
 	header = [
 		"customer", "posting_date", "set_posting_time", "due_date", "company", "is_pos", "update_stock",

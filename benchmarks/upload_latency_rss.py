@@ -180,25 +180,26 @@ from upload_common import connect
 connect({bench!r}, {site!r})
 import frappe
 from scoopjoy.core import sales_csv as sc
+from scoopjoy.core import sales_identity as si_core
 from scoopjoy.core.progress import ProgressThrottle
-from scoopjoy.uploads import worker
+from scoopjoy.uploads import invoices, outcome, worker
 doc = frappe.get_doc("Sales Upload", {upload!r})
-run = worker.Run(doc=doc, user="Administrator")
-ctx = worker._outlet_context(doc.outlet)
-masters = worker._prefetch_masters(ctx.company)
+run = outcome.Run(doc=doc, user="Administrator")
+ctx = invoices.outlet_context(doc.outlet)
+masters = invoices.prefetch_masters(ctx.company)
 with open(worker._source_path(doc), "rb") as stream:
     parsed = sc.parse_and_group(sc.reader_from_file(stream), masters)
 parsed_kb = peak_kb()
 run.total_rows = parsed.total_rows
 run.throttle = ProgressThrottle(total=parsed.total_rows)
-keys = {{g: sc.upload_key(doc.content_hash, doc.outlet, g) for g in parsed.groups}}
-existing = worker._existing_invoices(list(keys.values()))
+keys = {{g: si_core.identity_key(doc.outlet, g) for g in parsed.groups}}
+existing = invoices.live_invoices(list(keys.values()), ctx.precision)
 for i, (group, rows) in enumerate(parsed.groups.items()):
     if i >= {post}:
         break
     worker._process_group(run, ctx, group, rows, keys[group], existing.get(keys[group]))
     run.processed += len(rows)
-    worker._maybe_publish(run)
+    outcome.maybe_publish_progress(run)
 print(parsed.total_rows, len(parsed.groups), run.succeeded, parsed_kb, peak_kb())
 """
 

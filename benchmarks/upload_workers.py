@@ -48,13 +48,16 @@ OUTLETS = ("SJ-MUM-001", "SJ-DEL-001", "SJ-BLR-001")
 
 def _worker(bench: str, site: str, jobs, ready, go, done, own_series: str | None = None) -> None:
 	connect(bench, site)
-	from scoopjoy.uploads import worker
+	import frappe
+
+	from scoopjoy.uploads import naming
 	from scoopjoy.uploads.worker import process_sales_upload
 
 	if own_series:  # experiment A4: this process posts under a series of its own
-		worker.ensure_outlet_naming_series = (
-			lambda outlet: f"{worker.outlet_naming_series(outlet)}{own_series}-"
-		)
+		per_outlet = naming.outlet_naming_series
+		naming.outlet_naming_series = lambda outlet: f"{per_outlet(outlet)}{own_series}-"
+		naming.ensure(list(OUTLETS))
+		frappe.db.commit()
 
 	ready.put(1)
 	go.wait()
