@@ -232,6 +232,9 @@ def _ensure_fiscal_year(date: str, summary: _Summary | None = None, company: str
 			"companies": [{"company": company}] if company else [],
 		}
 	).insert(ignore_permissions=True)
+	# ERPNext caches each company's fiscal years (hash "fiscal_years") and v16 does not clear it when a
+	# year is added: without this, the next look-up still finds no year for the date
+	frappe.cache.delete_value("fiscal_years")
 	if summary:
 		summary.add("Fiscal Year", name)
 
