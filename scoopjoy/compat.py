@@ -10,6 +10,8 @@ Every other module asks these helpers instead of testing versions itself:
 - ``desk_route_prefix``: ``/app`` (v15) or ``/desk`` (v16), for the rare place that is not a whole URL
   (``frappe.utils.get_url_to_form`` already answers right on both).
 - ``pos_opening_must_be_same_day``: ERPNext v16 refuses POS invoices against an opening of an earlier day.
+- ``pos_sale_doctype``: what a POS sale is recorded as — "POS Invoice" (v15), or what v16's POS Settings
+  says ("Sales Invoice" by default, which then refuses POS Invoices).
 """
 
 from __future__ import annotations
@@ -62,3 +64,10 @@ def desk_route_prefix() -> str:
 def pos_opening_must_be_same_day() -> bool:
 	"""ERPNext v16: a POS Opening Entry of an earlier day is "outdated" and takes no invoices."""
 	return erpnext_major() >= 16
+
+
+def pos_sale_doctype() -> str:
+	"""The DocType of a sale made in the POS on this site."""
+	if frappe.get_meta("POS Settings").has_field("invoice_type"):
+		return frappe.db.get_single_value("POS Settings", "invoice_type") or "POS Invoice"
+	return "POS Invoice"
