@@ -14,16 +14,20 @@ app_license = "mit"
 # which org owns the app (fails on an offline bench); "frappe/erpnext" resolves to the installed erpnext.
 required_apps = ["frappe/erpnext"]
 
-# Each item in the list will be shown as an app in the apps page
-# add_to_apps_screen = [
-# 	{
-# 		"name": "scoopjoy",
-# 		"logo": "/assets/scoopjoy/logo.png",
-# 		"title": "ScoopJoy",
-# 		"route": "/scoopjoy",
-# 		"has_permission": "scoopjoy.api.permission.has_app_permission"
-# 	}
-# ]
+# Each item in the list will be shown as an app in the apps page (v15 /apps; v16 /apps and the desktop).
+# The route opens the ScoopJoy workspace: /app/scoopjoy on v15, /desk/scoopjoy on v16 (v16 lands users on
+# /desk after login only while every app's route is under /desk, so the v15 path would send them to /apps).
+from scoopjoy.compat import desk_route_prefix
+
+add_to_apps_screen = [
+	{
+		"name": "scoopjoy",
+		"logo": "/assets/scoopjoy/images/scoopjoy-logo.svg",
+		"title": "ScoopJoy",
+		"route": f"{desk_route_prefix()}/scoopjoy",
+		"has_permission": "scoopjoy.permissions.has_app_permission",
+	}
+]
 
 # Includes in <head>
 # ------------------
@@ -162,9 +166,9 @@ scheduler_events = {
 		"0 1 * * *": [
 			"scoopjoy.scoopjoy.batch_pipeline.run_nightly_pipeline",
 		],
-		# Mark runs whose RQ job has vanished (worker killed, job abandoned) as Failed and free their
-		# dedup keys so the next trigger works.
-		"*/10 * * * *": [
+		# Runs whose worker died (known from the job's heartbeat within about two minutes) are resumed, or
+		# marked Failed with Ops alerted; their dedup keys are freed so the next trigger works.
+		"* * * * *": [
 			"scoopjoy.jobs.reaper.reap_stale_jobs",
 		],
 	},

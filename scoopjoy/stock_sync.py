@@ -153,6 +153,24 @@ def enqueue_stock_sync(outlet_group: str | None = None) -> dict[str, Any]:
 	}
 
 
+def requeue_sync(sync_log: str) -> None:
+	"""Queue a stock sync whose worker died again, on its own log (the reaper freed its RQ job). Safe:
+	invoices already flagged synced are not synced twice."""
+	log = frappe.db.get_value("Stock Sync Log", sync_log, ["outlet_group", "job_id"], as_dict=True)
+	outlet_group = None if log.outlet_group in (None, "", "All") else log.outlet_group
+	frappe.db.set_value("Stock Sync Log", sync_log, "status", "Queued")
+	frappe.enqueue(
+		"scoopjoy.stock_sync.process_stock_sync",
+		queue=SYNC_QUEUE,
+		timeout=SYNC_TIMEOUT,
+		job_id=log.job_id or stock_sync_job_id(outlet_group),
+		enqueue_after_commit=True,
+		now=compat.run_jobs_inline(),
+		outlet_group=outlet_group,
+		sync_log=sync_log,
+	)
+
+
 def _trigger_lock_key(job_id: str) -> str:
 	return frappe.cache.make_key(f"scoopjoy:trigger_lock:{job_id}")
 
@@ -223,6 +241,8 @@ def process_stock_sync(
 ) -> dict[str, Any]:
 	"""Main sync job: outlets in chunks, one failure never sinks the batch, commit per chunk."""
 	log = _start_log(sync_log, outlet_group)
+	if log.triggered_by:  # the triggering user, however the job is delivered or retried
+		frappe.set_user(log.triggered_by)
 	totals = SyncTotals()
 	try:
 		_run_chunks(log, outlet_group, chunk_size, totals)

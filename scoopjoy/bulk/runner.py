@@ -97,6 +97,28 @@ def enqueue_chunks(run, queue: str) -> list[str]:
 	return job_ids
 
 
+def requeue_chunks(run: str, job_ids: list[str]) -> None:
+	"""Queue the chunks whose worker died again (the reaper freed their RQ jobs): a chunk skips the records
+	it already finished, so nothing runs twice."""
+	queue = frappe.db.get_value("Bulk Job Run", run, "queue") or "long"
+	for row in frappe.get_all(
+		"Bulk Job Run Chunk",
+		filters={"parent": run, "parenttype": "Bulk Job Run", "job_id": ["in", job_ids]},
+		fields=["name", "chunk_no", "job_id"],
+	):
+		frappe.db.set_value("Bulk Job Run Chunk", row.name, "status", "Queued", update_modified=False)
+		frappe.enqueue(
+			"scoopjoy.bulk.runner.process_records",
+			queue=queue,
+			timeout=QUEUE_TIMEOUTS.get(queue, 1800),
+			job_id=row.job_id,
+			enqueue_after_commit=True,
+			now=compat.run_jobs_inline(),
+			run=run,
+			chunk_no=row.chunk_no,
+		)
+
+
 def _chunk_row(run: str, chunk_no: int) -> dict | None:
 	rows = frappe.get_all(
 		"Bulk Job Run Chunk",
@@ -112,6 +134,9 @@ def process_records(run: str, chunk_no: int) -> dict[str, Any]:
 	from scoopjoy.bulk.registry import get_operation
 
 	frappe.db.commit()  # start from a clean transaction (seed 002): nothing of the caller leaks in
+	# run as the user who asked for the run, however this job is delivered: Frappe's execute_job retries a
+	# RetryBackgroundJobError without the enqueued user (it would run as Administrator)
+	frappe.set_user(frappe.db.get_value("Bulk Job Run", run, "triggered_by") or frappe.session.user)
 
 	row = _chunk_row(run, chunk_no)
 	if not row:

@@ -26,6 +26,7 @@ RUNNING = frozenset(
 		"new",
 		"deferred",
 		"scheduled",
+		"stalled",  # its worker died; the server resumes it
 	}
 )
 SUCCESS = frozenset({"completed", "complete", "success", "succeeded", "done", "finished", "posted"})

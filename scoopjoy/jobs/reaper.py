@@ -1,19 +1,21 @@
-"""Stale-job reaper (cron every 10 minutes, see hooks.scheduler_events).
+"""Stale-job reaper (cron every minute, see hooks.scheduler_events): runs whose worker died are resumed.
 
 A run record (Stock Sync Log, Bulk Job Run, Sales Upload, Batch Run) says "Queued"/"Running" while its RQ
-job may be long gone: the worker was killed (OOM, deploy, SIGKILL), the job hit its timeout, or Redis was
-flushed. Such a record would stay "Running" forever, and when the RQ job hash is left in "started" the
-dedup check (`is_job_enqueued`) would refuse every new trigger.
+job may be dead: the worker was killed (OOM, deploy, SIGKILL), the job hit its timeout, or Redis was
+flushed. RQ itself frees such a job only at its next registry clean-up (10 minutes or more), so the reaper
+asks ``scoopjoy.jobs.liveness`` instead — the job's heartbeat and its worker's registration — and knows
+within about two minutes of the kill.
 
-For every record that is still active and older than a grace period (covering `enqueue_after_commit`'s gap
-between the insert and the enqueue), the reaper looks at its RQ job(s):
+For every active record older than a short grace (``enqueue_after_commit``'s gap between the insert and
+the enqueue), the reaper looks at its RQ job(s):
 
-- job missing, finished, failed, stopped or canceled → the job is not running: mark the record Failed;
-- job "started" but no live worker is executing it (its worker died) → orphaned: mark the job failed in
-  RQ (frees the dedup key) and the record Failed;
-- job queued, deferred, scheduled, or started on a live worker → leave it alone.
+- waiting (queued, deferred, scheduled) or running on a live worker → leave it alone;
+- stalled (started, but its worker stopped heartbeating) or gone → the job is freed in RQ, and
+  - a run that can be resumed (exactly-once makes that safe: uploads, stock syncs, bulk chunks) is queued
+    again, at most ``max_auto_resumes`` times (site config ``scoopjoy_max_auto_resumes``, default 3);
+  - otherwise it is marked Failed with the reason and Ops are alerted (bell + email).
 
-The table of watched DocTypes is declarative (`WATCHED`); a DocType that does not exist (yet) is skipped.
+The table of watched DocTypes is declarative (``WATCHED``); a DocType that does not exist (yet) is skipped.
 """
 
 from __future__ import annotations
@@ -24,11 +26,15 @@ from typing import Any
 
 import frappe
 from frappe import _
-from frappe.utils import add_to_date, now_datetime
-from frappe.utils.background_jobs import get_job, get_workers
+from frappe.utils import add_to_date, cint, now_datetime
 
-GRACE_MINUTES = 10
-GONE_STATUSES = ("finished", "failed", "stopped", "canceled")
+from scoopjoy.core.liveness import may_resume
+from scoopjoy.jobs import alerts
+from scoopjoy.jobs.liveness import job_liveness, release
+
+GRACE_MINUTES = 1
+DEFAULT_MAX_AUTO_RESUMES = 3
+RESUME_COUNT_TTL = 2 * 24 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,9 @@ class Watched:
 	# called with (record, dead job ids) before the record is failed; returns False to not fail it
 	# (e.g. a bulk run whose other chunks still run)
 	on_dead_jobs: Callable[[Any, list[str]], bool] | None = None
+	# queues the run again with (record, dead job ids), the dead jobs already freed in RQ; raises when it
+	# cannot (then the record is failed)
+	resume: Callable[[Any, list[str]], None] | None = None
 	grace_minutes: int = GRACE_MINUTES
 
 
@@ -91,8 +100,26 @@ def _batch_run_job_ids(record) -> list[str]:
 	return [record.get("job_id") or f"nightly_pipeline_{record.name}"]
 
 
+def _resume_upload(record, dead_job_ids: list[str]) -> None:
+	from scoopjoy.uploads import service
+
+	service.requeue(frappe.get_doc("Sales Upload", record.name))
+
+
+def _resume_stock_sync(record, dead_job_ids: list[str]) -> None:
+	from scoopjoy.stock_sync import requeue_sync
+
+	requeue_sync(record.name)
+
+
+def _resume_bulk_chunks(record, dead_job_ids: list[str]) -> None:
+	from scoopjoy.bulk.runner import requeue_chunks
+
+	requeue_chunks(record.name, dead_job_ids)
+
+
 WATCHED: tuple[Watched, ...] = (
-	Watched("Stock Sync Log", ("Queued", "Running"), completed_field="completed"),
+	Watched("Stock Sync Log", ("Queued", "Running"), completed_field="completed", resume=_resume_stock_sync),
 	Watched(
 		"Bulk Job Run",
 		("Queued", "Running"),
@@ -100,12 +127,14 @@ WATCHED: tuple[Watched, ...] = (
 		completed_field="completed",
 		job_ids=_bulk_run_job_ids,
 		on_dead_jobs=_close_bulk_chunks,
+		resume=_resume_bulk_chunks,
 	),
 	Watched(
 		"Sales Upload",
 		("Queued", "Processing"),
 		reason_fields=("error_message",),
 		completed_field="completed_at",
+		resume=_resume_upload,
 	),
 	Watched(
 		"Batch Run",
@@ -123,45 +152,96 @@ class Reaped:
 	doctype: str
 	name: str
 	reason: str
+	resumed: bool = False
 
 
-def reap_stale_jobs(watched: Iterable[Watched] = WATCHED, now=None) -> list[Reaped]:
-	"""Scheduler entry point: mark runs whose RQ job is gone as Failed and free their dedup keys."""
+def reap_stale_jobs(
+	watched: Iterable[Watched] = WATCHED, now=None, max_resumes: int | None = None
+) -> list[Reaped]:
+	"""Scheduler entry point: resume runs whose worker died, or mark them Failed and alert Ops."""
 	now = now or now_datetime()
-	live_job_ids = _live_job_ids()
+	max_resumes = max_auto_resumes() if max_resumes is None else max_resumes
 	reaped: list[Reaped] = []
 	for spec in watched:
 		if not _doctype_ready(spec):
 			continue
 		for record in _stale_candidates(spec, now):
-			job_ids = _record_job_ids(spec, record)
-			dead = [
-				check
-				for check in (
-					check_job(job_id, live_job_ids, record.get(spec.status_field)) for job_id in job_ids
-				)
-				if not check.alive
-			]
-			if job_ids and not dead:
-				continue  # its job is queued or running on a live worker
-			if job_ids:
-				reason = " ".join(check.reason for check in dead if check.reason)
-			else:
-				reason = _("No RQ job id recorded and nothing updated it for {0} minutes.").format(
-					spec.grace_minutes
-				)
-			if spec.on_dead_jobs and not spec.on_dead_jobs(record, [check.job_id for check in dead]):
-				frappe.db.commit()  # keep what the hook closed, one record at a time
-				continue
-			_mark_failed(spec, record, reason)
-			reaped.append(Reaped(spec.doctype, record.name, reason))
+			result = _reap(spec, record, max_resumes)
+			if result:
+				reaped.append(result)
 			# one record at a time: a failure on the next one must not undo this one
 			frappe.db.commit()
 	if reaped:
 		frappe.logger("scoopjoy").info(
-			"Reaper marked stale runs failed: " + ", ".join(f"{r.doctype} {r.name}" for r in reaped)
+			"Reaper: "
+			+ ", ".join(f"{r.doctype} {r.name} {'resumed' if r.resumed else 'failed'}" for r in reaped)
 		)
 	return reaped
+
+
+def max_auto_resumes() -> int:
+	configured = frappe.conf.get("scoopjoy_max_auto_resumes")
+	return DEFAULT_MAX_AUTO_RESUMES if configured is None else cint(configured)
+
+
+def _reap(spec: Watched, record, max_resumes: int) -> Reaped | None:
+	job_ids = _record_job_ids(spec, record)
+	dead = {job_id: job_liveness(job_id) for job_id in job_ids}
+	dead = {job_id: liveness for job_id, liveness in dead.items() if not liveness.alive}
+	if job_ids and not dead:
+		return None  # its job is waiting or running on a live worker
+	if job_ids:
+		reason = " ".join(_("RQ job {0}: {1}.").format(job_id, lv.reason) for job_id, lv in dead.items())
+	else:
+		reason = _("No RQ job id recorded and nothing updated it for {0} minutes.").format(spec.grace_minutes)
+	for job_id in dead:
+		release(job_id)  # frees the dedup key: a new trigger (or the resume) can queue it again
+
+	resumes = resume_count(spec.doctype, record.name)
+	if spec.resume and job_ids and may_resume(resumes, max_resumes):
+		try:
+			spec.resume(record, list(dead))
+		except Exception as e:
+			frappe.db.rollback()
+			reason += " " + _("It could not be resumed: {0}").format(str(e) or e.__class__.__name__)
+		else:
+			count_resume(spec.doctype, record.name)
+			_comment(
+				spec.doctype,
+				record.name,
+				_("Resumed by the stale-job reaper (resume {0} of {1}): {2}").format(
+					resumes + 1, max_resumes, reason
+				),
+			)
+			return Reaped(spec.doctype, record.name, reason, resumed=True)
+	elif spec.resume and job_ids:
+		reason += " " + _("Gave up after {0} automatic resumes.").format(resumes)
+
+	if spec.on_dead_jobs and not spec.on_dead_jobs(record, list(dead)):
+		return None  # e.g. other chunks of the run still run: they finish it
+	_mark_failed(spec, record, reason)
+	alerts.notify_ops(
+		_("{0} {1} failed: its background job died").format(_(spec.doctype), record.name),
+		reason,
+		spec.doctype,
+		record.name,
+	)
+	return Reaped(spec.doctype, record.name, reason)
+
+
+def _resume_key(doctype: str, name: str) -> str:
+	return f"scoopjoy:auto-resumes:{doctype}:{name}"
+
+
+def resume_count(doctype: str, name: str) -> int:
+	"""How often the reaper resumed this run (kept in Redis for two days: it only bounds the retries)."""
+	return cint(frappe.cache.get_value(_resume_key(doctype, name)))
+
+
+def count_resume(doctype: str, name: str) -> None:
+	frappe.cache.set_value(
+		_resume_key(doctype, name), resume_count(doctype, name) + 1, expires_in_sec=RESUME_COUNT_TTL
+	)
 
 
 def _doctype_ready(spec: Watched) -> bool:
@@ -182,66 +262,9 @@ def _stale_candidates(spec: Watched, now) -> list[Any]:
 	)
 
 
-def _live_job_ids() -> set[str]:
-	"""RQ ids (site-prefixed) that a live worker is executing right now."""
-	ids: set[str] = set()
-	for worker in get_workers():
-		try:
-			job_id = worker.get_current_job_id()
-		except Exception:
-			continue
-		if job_id:
-			ids.add(job_id if isinstance(job_id, str) else job_id.decode())
-	return ids
-
-
-@dataclass
-class JobCheck:
-	job_id: str
-	alive: bool
-	reason: str | None = None
-
-
-def check_job(job_id: str, live_job_ids: set[str], record_status: str | None = None) -> JobCheck:
-	"""Is the RQ job of a run still alive? If not, why not (frees an orphaned 'started' job)."""
-	job = get_job(job_id)
-	if job is None:
-		return JobCheck(
-			job_id,
-			False,
-			_("RQ job {0} no longer exists (worker killed, timed out or Redis flushed).").format(job_id),
-		)
-	status = job.get_status(refresh=True)
-	status = getattr(status, "value", status)
-	if status in GONE_STATUSES:
-		return JobCheck(
-			job_id,
-			False,
-			_("RQ job {0} is {1} but the record was left {2}.").format(job_id, status, record_status),
-		)
-	if status == "started" and job.id not in live_job_ids:
-		_free_orphaned_job(job)
-		return JobCheck(
-			job_id, False, _("RQ job {0} was started but no live worker runs it any more.").format(job_id)
-		)
-	return JobCheck(job_id, True)  # queued / deferred / scheduled / started on a live worker
-
-
 def _record_job_ids(spec: Watched, record) -> list[str]:
 	job_ids = spec.job_ids(record) if spec.job_ids else [record.get(spec.job_id_field)]
 	return [job_id for job_id in job_ids if job_id]
-
-
-def _free_orphaned_job(job) -> None:
-	"""Mark an orphaned 'started' job failed so `is_job_enqueued` stops blocking new triggers."""
-	from rq.job import JobStatus
-	from rq.registry import StartedJobRegistry
-
-	try:
-		StartedJobRegistry(job.origin, connection=job.connection).remove(job)
-	except Exception:
-		pass
-	job.set_status(JobStatus.FAILED)
 
 
 def _mark_failed(spec: Watched, record, reason: str) -> None:
@@ -257,4 +280,8 @@ def _mark_failed(spec: Watched, record, reason: str) -> None:
 	if spec.completed_field and meta.has_field(spec.completed_field):
 		values[spec.completed_field] = now_datetime()
 	frappe.db.set_value(spec.doctype, record.name, values)
-	frappe.get_doc(spec.doctype, record.name).add_comment("Comment", text=message)
+	_comment(spec.doctype, record.name, message)
+
+
+def _comment(doctype: str, name: str, text: str) -> None:
+	frappe.get_doc(doctype, name).add_comment("Comment", text=text)

@@ -5,12 +5,14 @@ bench --site <site> run-tests --app scoopjoy --module scoopjoy.jobs.test_reaper
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import frappe
 from frappe.utils import add_to_date, now_datetime
 from frappe.utils.background_jobs import get_job, is_job_enqueued
 
 from scoopjoy.jobs.reaper import GRACE_MINUTES, Watched, reap_stale_jobs
-from scoopjoy.tests.stock_factories import park_rq_job
+from scoopjoy.tests.stock_factories import park_rq_job, register_rq_worker
 from scoopjoy.tests.utils import ScoopJoyTestCase
 
 
@@ -38,14 +40,14 @@ class TestReaper(ScoopJoyTestCase):
 		for job in self.jobs:
 			job.delete()
 
-	def park(self, job_id: str, status: str):
-		job = park_rq_job(job_id, status)
+	def park(self, job_id: str, status: str, **facts):
+		job = park_rq_job(job_id, status, **facts)
 		self.jobs.append(job)
 		return job
 
 	def test_run_whose_job_is_gone_is_failed_with_a_reason(self):
 		name = make_log("Running")
-		result = reap_stale_jobs()
+		result = reap_stale_jobs(max_resumes=0)
 		self.assertIn(name, reaped_names(result))
 		log = frappe.get_doc("Stock Sync Log", name)
 		self.assertEqual(log.status, "Failed")
@@ -58,9 +60,13 @@ class TestReaper(ScoopJoyTestCase):
 		)
 		self.assertTrue(any("stale-job reaper" in c for c in comments))
 		self.assertNotIn(name, reaped_names(reap_stale_jobs()), "reaped once")
+		# Ops were told: a bell notification for each System Manager / Ops user
+		self.assertTrue(
+			frappe.db.exists("Notification Log", {"document_type": "Stock Sync Log", "document_name": name})
+		)
 
 	def test_recent_runs_are_left_alone(self):
-		name = make_log("Queued", minutes_old=1)
+		name = make_log("Queued", minutes_old=0)
 		self.assertNotIn(name, reaped_names(reap_stale_jobs()))
 		self.assertEqual(frappe.db.get_value("Stock Sync Log", name, "status"), "Queued")
 
@@ -73,20 +79,39 @@ class TestReaper(ScoopJoyTestCase):
 	def test_finished_job_with_unfinished_record_is_failed(self):
 		name = make_log("Running")
 		self.park(frappe.db.get_value("Stock Sync Log", name, "job_id"), "finished")
-		self.assertIn(name, reaped_names(reap_stale_jobs()))
+		self.assertIn(name, reaped_names(reap_stale_jobs(max_resumes=0)))
 		self.assertIn("is finished", frappe.db.get_value("Stock Sync Log", name, "error_details"))
 
 	def test_orphaned_started_job_is_freed_so_the_next_trigger_works(self):
 		name = make_log("Running")
 		job_id = frappe.db.get_value("Stock Sync Log", name, "job_id")
-		self.park(job_id, "started")  # started, but no worker runs it: its worker was killed
-		self.assertTrue(is_job_enqueued(job_id), "the dedup key blocks new triggers")
+		# started, last heartbeat 5 minutes ago: its worker was killed
+		self.park(job_id, "started", heartbeat=datetime.now(timezone.utc) - timedelta(minutes=5))
+		self.assertTrue(is_job_enqueued(job_id), "RQ still says started: the dedup key blocks new triggers")
 
-		self.assertIn(name, reaped_names(reap_stale_jobs()))
+		self.assertIn(name, reaped_names(reap_stale_jobs(max_resumes=0)))
 
 		self.assertFalse(is_job_enqueued(job_id), "dedup key freed")
 		self.assertEqual(get_job(job_id).get_status(), "failed")
-		self.assertIn("no live worker", frappe.db.get_value("Stock Sync Log", name, "error_details"))
+		self.assertIn("stopped heartbeating", frappe.db.get_value("Stock Sync Log", name, "error_details"))
+
+	def test_a_job_whose_worker_heartbeats_is_left_alone(self):
+		name = make_log("Running")
+		worker = f"sj-test-worker-{frappe.generate_hash(length=6)}"
+		self.addCleanup(frappe.cache.delete, register_rq_worker(worker))
+		job_id = frappe.db.get_value("Stock Sync Log", name, "job_id")
+		self.park(job_id, "started", heartbeat=datetime.now(timezone.utc), worker_name=worker)
+		self.assertNotIn(name, reaped_names(reap_stale_jobs()))
+		self.assertEqual(frappe.db.get_value("Stock Sync Log", name, "status"), "Running")
+
+	def test_a_killed_worker_is_known_at_once_from_the_worker_registry(self):
+		"""The heartbeat is fresh, but the worker's registration is gone: the worker was killed."""
+		name = make_log("Running")
+		worker = f"sj-test-worker-{frappe.generate_hash(length=6)}"
+		job_id = frappe.db.get_value("Stock Sync Log", name, "job_id")
+		self.park(job_id, "started", heartbeat=datetime.now(timezone.utc), worker_name=worker)
+		self.assertIn(name, reaped_names(reap_stale_jobs(max_resumes=0)))
+		self.assertIn("no longer registered", frappe.db.get_value("Stock Sync Log", name, "error_details"))
 
 	def make_bulk_run(self, chunk_statuses: list[str]):
 		run = frappe.get_doc(
@@ -117,7 +142,7 @@ class TestReaper(ScoopJoyTestCase):
 	def test_bulk_run_keeps_running_while_another_chunk_is_queued(self):
 		run = self.make_bulk_run(["Running", "Queued"])
 		self.park(f"{run.name}::chunk::2", "queued")
-		self.assertNotIn(run.name, reaped_names(reap_stale_jobs()))
+		self.assertNotIn(run.name, reaped_names(reap_stale_jobs(max_resumes=0)))
 		run.reload()
 		self.assertEqual(run.status, "Running")
 		self.assertEqual([c.status for c in run.chunk_details], ["Failed", "Queued"])
@@ -147,7 +172,7 @@ class TestReaper(ScoopJoyTestCase):
 		)
 		frappe.db.commit()
 
-		self.assertIn(run.name, reaped_names(reap_stale_jobs()))
+		self.assertIn(run.name, reaped_names(reap_stale_jobs(max_resumes=0)))
 
 		run.reload()
 		self.assertEqual(run.status, "Failed")
@@ -176,7 +201,7 @@ class TestReaper(ScoopJoyTestCase):
 		name = self._insert_raw(
 			"Sales Upload", {"status": "Processing", "job_id": f"sj_upload_{frappe.generate_hash(length=8)}"}
 		)
-		self.assertIn(name, reaped_names(reap_stale_jobs()))
+		self.assertIn(name, reaped_names(reap_stale_jobs(max_resumes=0)))
 		self.assertEqual(frappe.db.get_value("Sales Upload", name, "status"), "Failed")
 		self.assertIn("no longer exists", frappe.db.get_value("Sales Upload", name, "error_message"))
 		self.assertIsNotNone(frappe.db.get_value("Sales Upload", name, "completed_at"))

@@ -144,10 +144,12 @@ def synced_flags(names: list[str]) -> dict[str, tuple[int, object]]:
 	return {row.name: (row.custom_stock_synced, row.custom_stock_synced_on) for row in rows}
 
 
-def park_rq_job(job_id: str, status: str = "queued"):
+def park_rq_job(job_id: str, status: str = "queued", heartbeat=None, worker_name: str | None = None):
 	"""A real RQ job hash with `job_id` in `status` that no worker will ever pick up (it is on no queue).
 
-	What a queued/running job, or an orphan of a killed worker, looks like to `is_job_enqueued`.
+	What a queued/running job, or an orphan of a killed worker, looks like to RQ: give a started job a
+	recent ``heartbeat`` and a registered ``worker_name`` (``register_rq_worker``) for a live one; a worker
+	name with no registration is a worker that was killed.
 	"""
 	from frappe.utils.background_jobs import create_job_id, get_redis_conn
 	from rq.job import Job, JobStatus
@@ -159,5 +161,19 @@ def park_rq_job(job_id: str, status: str = "queued"):
 		origin="scoopjoy-test-parking",
 	)
 	job.set_status(JobStatus(status))
+	if heartbeat is not None:
+		job.last_heartbeat = heartbeat
+	if worker_name:
+		job.worker_name = worker_name
 	job.save()
 	return job
+
+
+def register_rq_worker(name: str) -> str:
+	"""The registration key a live RQ worker keeps (deleted by the caller: that is the worker's death)."""
+	from frappe.utils.background_jobs import get_redis_conn
+	from rq.worker import Worker
+
+	key = Worker.redis_worker_namespace_prefix + name
+	get_redis_conn().hset(key, "birth", "test")
+	return key

@@ -17,6 +17,7 @@ from frappe.utils import cint
 from scoopjoy import compat
 from scoopjoy.core import sales_csv
 from scoopjoy.core.sales_identity import OUTCOME_CODES
+from scoopjoy.jobs.liveness import job_liveness, release
 
 DOCTYPE = "Sales Upload"
 WORKER = "scoopjoy.uploads.worker.process_sales_upload"
@@ -132,6 +133,7 @@ def status_from_record(doc: Any, errors_limit: int = ERRORS_IN_STATUS) -> dict:
 		"started_at": str(doc.started_at) if doc.started_at else None,
 		"completed_at": str(doc.completed_at) if doc.completed_at else None,
 		"uploaded_by": doc.uploaded_by,
+		"attempt": cint(doc.attempts),
 		"source": "record",
 		**status_urls(doc.job_id),
 	}
@@ -253,11 +255,11 @@ def enqueue(doc: Any) -> None:
 
 
 def requeue(doc: Any) -> None:
-	"""Retry / resume: the same job_id; the worker skips groups whose invoices already exist."""
-	from frappe.utils.background_jobs import is_job_enqueued
-
-	if is_job_enqueued(doc.job_id):
+	"""Retry / resume: the same job_id; the worker keeps what this upload already posted."""
+	state = job_liveness(doc.job_id)
+	if state.alive:
 		frappe.throw(_("Upload {0} is already queued or running.").format(doc.name), frappe.ValidationError)
+	release(doc.job_id)  # a dead worker's job still says "started" in RQ: free it for the new one
 	if not doc.file or not frappe.db.exists("File", {"file_url": doc.file}):
 		frappe.throw(
 			_("The CSV of upload {0} is no longer stored; upload the file again.").format(doc.name),
@@ -277,8 +279,14 @@ def lock_key(upload: str) -> str:
 	return frappe.cache.make_key(f"scoopjoy:sales-upload-lock:{upload}")
 
 
-def is_stale(doc: Any) -> bool:
-	"""A Queued/Processing upload whose RQ job is gone (worker killed, timed out, Redis lost)."""
-	from frappe.utils.background_jobs import is_job_enqueued
+def stalled_reason(doc: Any) -> str | None:
+	"""Why a Queued/Processing upload's job is not alive (worker killed, timed out, Redis lost), known
+	within about two minutes of a crash from the job's heartbeat; None while it is alive."""
+	if doc.status not in ACTIVE_STATUSES:
+		return None
+	state = job_liveness(doc.job_id)
+	return None if state.alive else state.reason
 
-	return doc.status in ACTIVE_STATUSES and not is_job_enqueued(doc.job_id)
+
+def is_stale(doc: Any) -> bool:
+	return stalled_reason(doc) is not None

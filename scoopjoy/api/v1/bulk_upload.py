@@ -31,6 +31,7 @@ from scoopjoy.api.v1.response import (
 	too_many_requests,
 )
 from scoopjoy.core import sales_csv
+from scoopjoy.jobs.liveness import job_liveness
 from scoopjoy.uploads import service, undo
 
 RATE_LIMIT = 10
@@ -110,14 +111,15 @@ def upload_daily_sales(
 
 @frappe.whitelist(methods=["GET"])
 def get_job_status(job_id: str | None = None) -> dict:
-	"""Status of an upload job: the Redis hot status, else the durable Sales Upload record."""
+	"""Status of an upload job: the Redis hot status, else the durable Sales Upload record. A queued or
+	processing job whose worker died says ``stalled`` (with the reason) until it is resumed."""
 	if not job_id:
 		return bad_request(_("'job_id' is required."))
 	status = service.get_hot_status(job_id)
 	if status and not _hot_status_outdated(status):
 		if not service.can_read_upload(status):
 			return forbidden(_("You may only read your own upload jobs."))
-		return success(data=status)
+		return success(data=_with_liveness(status))
 
 	name = service.get_upload_by_job(job_id)
 	if not name:
@@ -125,9 +127,24 @@ def get_job_status(job_id: str | None = None) -> dict:
 	doc = frappe.get_doc(service.DOCTYPE, name)
 	if not service.can_read_upload(doc.as_dict()):
 		return forbidden(_("You may only read your own upload jobs."))
-	status = service.status_from_record(doc)
-	status["stale"] = service.is_stale(doc)
-	return success(data=status)
+	return success(data=_with_liveness(service.status_from_record(doc)))
+
+
+def _with_liveness(status: dict) -> dict:
+	status["stale"] = False
+	if status.get("status") in ("queued", "processing"):
+		state = job_liveness(status.get("job_id"))
+		if not state.alive:
+			status.update(
+				{
+					"status": "stalled",
+					"stale": True,
+					"message": _(
+						"The worker running this upload stopped ({0}); it is resumed automatically."
+					).format(state.reason),
+				}
+			)
+	return status
 
 
 @frappe.whitelist(methods=["POST"])

@@ -11,6 +11,7 @@ counts what belongs to its own upload.
 import csv
 import io
 import json
+from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
 import frappe
@@ -280,6 +281,68 @@ class TestSalesUploadWorker(ScoopJoyTestCase):
 		for name in names:
 			si = frappe.get_doc("Sales Invoice", name)
 			self.assertEqual((si.status, flt(si.grand_total)), ("Paid", 310.0))
+
+	def test_a_killed_worker_is_seen_stalled_and_resumed_by_the_reaper(self):
+		"""kill -9 of the worker mid-file: RQ keeps saying "started"; its heartbeat stops. Within the grace
+		the status says stalled, and the reaper's next tick resumes the upload to the end, each group once."""
+		from scoopjoy.api.v1.bulk_upload import get_job_status
+		from scoopjoy.jobs.reaper import reap_stale_jobs
+		from scoopjoy.tests.stock_factories import park_rq_job
+
+		customers = [make_customer() for _ in range(3)]
+		frappe.db.commit()
+		text = self.csv([(cu, "SCOOP-VAN-001", 1, "150", "Cash", self.day) for cu in customers])
+		real_build = invoices.build_invoice
+		calls = {"n": 0}
+
+		class WorkerKilled(BaseException):
+			pass
+
+		def build_then_die(*args, **kwargs):
+			calls["n"] += 1
+			if calls["n"] == 2:
+				raise WorkerKilled
+			return real_build(*args, **kwargs)
+
+		with patch.object(invoices, "build_invoice", side_effect=build_then_die):
+			with self.assertRaises(WorkerKilled):
+				upload(text, self.outlet)
+		frappe.db.rollback()
+		doc = frappe.get_last_doc("Sales Upload", filters={"content_hash": sc.content_hash(text.encode())})
+		# what RQ shows after the kill: started, the run lock left behind, no heartbeat for 3 minutes
+		job = park_rq_job(doc.job_id, "started", heartbeat=datetime.now(timezone.utc) - timedelta(minutes=3))
+		self.addCleanup(job.delete)
+		frappe.cache.set(service.lock_key(doc.name), doc.job_id, ex=600)
+		status = get_job_status(doc.job_id)["data"]
+		self.assertEqual((status["status"], status["stale"], status["attempt"]), ("stalled", True, 1))
+		self.assertIn("stopped heartbeating", status["message"])
+		frappe.db.set_value(
+			"Sales Upload",
+			doc.name,
+			"modified",
+			add_days(frappe.utils.now_datetime(), -1),
+			update_modified=False,
+		)
+		frappe.db.commit()
+
+		(reaped,) = [r for r in reap_stale_jobs() if r.name == doc.name]
+		self.assertTrue(reaped.resumed)
+		doc.reload()
+		self.assertEqual(
+			(doc.status, doc.outcome, doc.attempts), ("Completed", "All Posted", 2), doc.row_errors
+		)
+		names = invoices_of(doc)
+		self.assertEqual(len(names), 3, "every group posted, none twice")
+		self.assertEqual(
+			len(
+				set(
+					frappe.get_all(
+						"Sales Invoice", filters={"name": ["in", names]}, pluck="custom_upload_key"
+					)
+				)
+			),
+			3,
+		)
 
 	def test_running_the_job_twice_posts_nothing_twice(self):
 		doc = upload(self.csv([(self.customer, "SUNDAE-001", 2, "250", "UPI", self.day)]), self.outlet)
