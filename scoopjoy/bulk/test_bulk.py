@@ -14,9 +14,8 @@ from unittest.mock import patch
 
 import frappe
 
-from scoopjoy.api.v1.bulk import enqueue_bulk, get_bulk_status
+from scoopjoy.api.v1 import bulk as bulk_api
 from scoopjoy.bulk import runner
-from scoopjoy.bulk.errors import BulkRequestError
 from scoopjoy.bulk.registry import BulkOperation, register_operation, unregister_operation
 from scoopjoy.bulk.runner import MAX_CHUNK_ATTEMPTS, RECORD_RETRY_POLICY, process_records
 from scoopjoy.tests.stock_factories import make_pos_invoice_rows, synced_flags
@@ -37,6 +36,10 @@ def close_todo(name: str) -> bool:
 		raise frappe.QueryDeadlockError("Deadlock found when trying to get lock")
 	if mode == "timeout":
 		raise frappe.QueryTimeoutError("Lock wait timeout exceeded")
+	if mode.startswith("timeout-then-check:"):  # transient N times, then the user's own write permission
+		if CALLS[name] <= int(mode.split(":")[1]):
+			raise frappe.QueryTimeoutError("Lock wait timeout exceeded")
+		frappe.has_permission("ToDo", "write", doc=name, throw=True)
 	if mode == "write-then-fail":
 		frappe.db.set_value("ToDo", name, "status", "Closed")
 		frappe.throw("failed after writing")
@@ -59,6 +62,25 @@ def make_todos(*modes: str) -> list[str]:
 
 def status_of(names: list[str]) -> list[str]:
 	return [frappe.db.get_value("ToDo", name, "status") for name in names]
+
+
+def answer(fn, **kwargs) -> tuple[int, dict]:
+	"""Call an endpoint as a request would: (HTTP status, seed-000 envelope)."""
+	frappe.local.response["http_status_code"] = 200
+	envelope = fn(**kwargs)
+	return frappe.local.response.get("http_status_code"), envelope
+
+
+def enqueue_bulk(**kwargs) -> dict:
+	code, envelope = answer(bulk_api.enqueue_bulk, **kwargs)
+	assert (code, envelope["status"]) == (200, "success"), envelope
+	return envelope["data"]
+
+
+def get_bulk_status(run: str) -> dict:
+	code, envelope = answer(bulk_api.get_bulk_status, run=run)
+	assert (code, envelope["status"]) == (200, "success"), envelope
+	return envelope["data"]
 
 
 class BulkTestCase(ScoopJoyTestCase):
@@ -84,10 +106,9 @@ class BulkTestCase(ScoopJoyTestCase):
 class TestEnqueueBulkValidation(BulkTestCase):
 	def assertBadRequest(self, text: str, **kwargs):
 		args = {"operation": TEST_OPERATION, "ids": "x", **kwargs}
-		with self.assertRaises(BulkRequestError) as ctx:
-			enqueue_bulk(**args)
-		self.assertIn(text, str(ctx.exception))
-		self.assertEqual(ctx.exception.http_status_code, 400)
+		code, envelope = answer(bulk_api.enqueue_bulk, **args)
+		self.assertEqual((code, envelope["status"]), (400, "error"), envelope)
+		self.assertIn(text, envelope["message"])
 
 	def test_limits_and_clear_errors(self):
 		todos = make_todos("ok")
@@ -105,16 +126,18 @@ class TestEnqueueBulkValidation(BulkTestCase):
 
 	def test_only_registered_operations_never_dotted_paths(self):
 		for operation in ("frappe.client.delete", "scoopjoy.bulk.test_bulk.close_todo", "nope"):
-			with self.assertRaises(BulkRequestError) as ctx:
-				enqueue_bulk(operation=operation, ids="x")
-			self.assertIn("Unknown bulk operation", str(ctx.exception))
+			code, envelope = answer(bulk_api.enqueue_bulk, operation=operation, ids="x")
+			self.assertEqual(code, 400)
+			self.assertIn("Unknown bulk operation", envelope["message"])
 
 	def test_permission_is_checked_first(self):
 		user = make_user(roles=("ScoopJoy Outlet Staff",))
 		frappe.db.commit()
 		frappe.set_user(user)
-		with self.assertRaises(frappe.PermissionError):
-			enqueue_bulk(operation="sync_outlet_stock", ids="whatever", chunk_size=5000)
+		code, envelope = answer(
+			bulk_api.enqueue_bulk, operation="sync_outlet_stock", ids="x", chunk_size=5000
+		)
+		self.assertEqual((code, envelope["status"]), (403, "error"), envelope)
 
 
 class TestBulkRuns(BulkTestCase):
@@ -252,13 +275,37 @@ class TestBulkRuns(BulkTestCase):
 		self.assertEqual(process_records(run, 1)["status"], "Completed")
 		self.assertEqual(status_of(todos), ["Closed"])
 
+	def test_a_retried_chunk_still_runs_as_its_user(self):
+		"""Frappe retries a RetryBackgroundJobError without the enqueued user: the chunk must not then run
+		as Administrator and slip past the permission its operation checks."""
+		user = make_user(roles=("ScoopJoy Ops",))
+		(todo,) = make_todos(f"timeout-then-check:{RECORD_RETRY_POLICY.max_attempts}")  # Administrator's
+		frappe.set_user(user)
+		self.assertTrue(frappe.has_permission("ToDo", "write"), "may run the operation in general")
+		self.assertFalse(frappe.has_permission("ToDo", "write", doc=todo), "but not on this ToDo")
+		with self.assertRaises(frappe.RetryBackgroundJobError):
+			enqueue_bulk(operation=TEST_OPERATION, ids=[todo])
+		run = frappe.get_all(
+			"Bulk Job Run", filters={"operation": TEST_OPERATION}, order_by="creation desc", pluck="name"
+		)[0]
+		self.assertEqual(frappe.db.get_value("Bulk Job Run", run, "triggered_by"), user)
+
+		frappe.set_user("Administrator")  # what execute_job's retry runs as
+		process_records(run, 1)
+		self.assertEqual(status_of([todo]), ["Open"], "the retry was denied, as the user is")
+		self.assertEqual(frappe.session.user, user)
+		frappe.set_user("Administrator")
+		(error,) = get_bulk_status(run)["errors"]
+		self.assertEqual(error["id"], todo)
+
 	def test_status_needs_read_permission_on_the_run(self):
 		run = enqueue_bulk(operation=TEST_OPERATION, ids=make_todos("ok"))["run"]
 		user = make_user(roles=("ScoopJoy Outlet Staff",))
 		frappe.db.commit()
 		frappe.set_user(user)
-		with self.assertRaises(frappe.PermissionError):
-			get_bulk_status(run)
+		code, envelope = answer(bulk_api.get_bulk_status, run=run)
+		self.assertEqual((code, envelope["status"]), (403, "error"), envelope)
 		frappe.set_user("Administrator")
-		with self.assertRaises(frappe.DoesNotExistError):
-			get_bulk_status("BJR-NOPE")
+		code, envelope = answer(bulk_api.get_bulk_status, run="BJR-NOPE")
+		self.assertEqual((code, envelope["status"]), (404, "error"), envelope)
+		self.assertIn("BJR-NOPE", envelope["message"])

@@ -3,6 +3,9 @@
 POST /api/method/scoopjoy.api.v1.bulk.enqueue_bulk   operation, ids, chunk_size=200, queue=long
 GET  /api/method/scoopjoy.api.v1.bulk.get_bulk_status?run=BJR-00001
 GET  /api/method/scoopjoy.api.v1.bulk.list_operations
+
+Answers in seed 000's envelope like the upload API (``{"status", "data", "message"}`` with 400 / 403 /
+404 for bad input, no permission, unknown run): ``@enveloped`` turns the exceptions raised below into it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 import frappe
 from frappe import _
 
+from scoopjoy.api.v1.response import enveloped
 from scoopjoy.bulk.errors import BulkRequestError, throw_input_error
 from scoopjoy.bulk.permissions import require_roles
 from scoopjoy.bulk.registry import get_operation, get_operations
@@ -25,6 +29,7 @@ MISSING_SHOWN = 10
 
 
 @frappe.whitelist(methods=["POST"])
+@enveloped
 def enqueue_bulk(
 	operation: str, ids: list[str] | str, chunk_size: int = DEFAULT_CHUNK_SIZE, queue: str = "long"
 ) -> dict[str, Any]:
@@ -82,6 +87,7 @@ def _check_ids_exist(doctype: str, ids: tuple[str, ...]) -> None:
 
 
 @frappe.whitelist(methods=["GET"])
+@enveloped
 def get_bulk_status(run: str) -> dict[str, Any]:
 	"""Aggregated progress of a Bulk Job Run (counts summed over its chunks, first 20 errors)."""
 	frappe.has_permission("Bulk Job Run", "read", throw=True)
@@ -92,6 +98,7 @@ def get_bulk_status(run: str) -> dict[str, Any]:
 
 
 @frappe.whitelist(methods=["GET"])
+@enveloped
 def list_operations() -> list[dict[str, str]]:
 	"""The registered operations (name, label, DocType) the caller may run."""
 	require_roles(BULK_ROLES, _("run bulk operations"))
