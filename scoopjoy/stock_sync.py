@@ -33,6 +33,7 @@ from scoopjoy.core.retry import (
 	classify_exception,
 	with_retry,
 )
+from scoopjoy.jobs import locks
 
 SYNC_ROLES = ("ScoopJoy Ops", "System Manager")
 CHUNK_SIZE = 50
@@ -104,10 +105,11 @@ def enqueue_stock_sync(outlet_group: str | None = None) -> dict[str, Any]:
 
 	job_id = stock_sync_job_id(outlet_group)
 	label = outlet_group or _("all outlets")
-	lock = _acquire_trigger_lock(job_id)
-	if not lock or is_job_enqueued(job_id):
-		if lock:
-			_release_trigger_lock(job_id)
+	lock = locks.make(_trigger_lock_key(job_id), TRIGGER_LOCK_SECONDS)
+	taken = locks.try_acquire(lock)
+	if not taken or is_job_enqueued(job_id):
+		if taken:
+			locks.release(lock)
 		return {
 			"job_id": job_id,
 			"status": "already_queued",
@@ -142,8 +144,8 @@ def enqueue_stock_sync(outlet_group: str | None = None) -> dict[str, Any]:
 	)
 	# Registered after the enqueue: after_commit callbacks run in order, so the job is on the queue
 	# (and `is_job_enqueued` sees it) before the next trigger can take the lock.
-	frappe.db.after_commit.add(lambda: _release_trigger_lock(job_id))
-	frappe.db.after_rollback.add(lambda: _release_trigger_lock(job_id))
+	frappe.db.after_commit.add(lambda: locks.release(lock))
+	frappe.db.after_rollback.add(lambda: locks.release(lock))
 	return {
 		"job_id": job_id,
 		"status": "queued",
@@ -173,18 +175,6 @@ def requeue_sync(sync_log: str) -> None:
 
 def _trigger_lock_key(job_id: str) -> str:
 	return frappe.cache.make_key(f"scoopjoy:trigger_lock:{job_id}")
-
-
-def _acquire_trigger_lock(job_id: str) -> bool:
-	return bool(
-		frappe.cache.set(
-			_trigger_lock_key(job_id), frappe.session.user or "", nx=True, ex=TRIGGER_LOCK_SECONDS
-		)
-	)
-
-
-def _release_trigger_lock(job_id: str) -> None:
-	frappe.cache.delete(_trigger_lock_key(job_id))
 
 
 def _latest_active_log(job_id: str) -> str | None:

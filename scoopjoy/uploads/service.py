@@ -265,8 +265,6 @@ def requeue(doc: Any) -> None:
 			_("The CSV of upload {0} is no longer stored; upload the file again.").format(doc.name),
 			frappe.ValidationError,
 		)
-	# no job is queued or running for it, so a lock left by a killed worker is stale
-	frappe.cache.delete(lock_key(doc.name))
 	doc.db_set(
 		{"status": "Queued", "error_message": None, "completed_at": None},
 		update_modified=True,
@@ -275,7 +273,8 @@ def requeue(doc: Any) -> None:
 
 
 def lock_key(upload: str) -> str:
-	"""Redis key held by the worker while it processes an upload (one run at a time per upload)."""
+	"""Redis key of the lock the worker holds while it processes an upload (one run at a time per upload;
+	a killed worker's lock expires by itself: ``scoopjoy.uploads.worker.LOCK_TIMEOUT``)."""
 	return frappe.cache.make_key(f"scoopjoy:sales-upload-lock:{upload}")
 
 

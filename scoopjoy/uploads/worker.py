@@ -22,10 +22,13 @@ from scoopjoy.core import sales_csv as sc
 from scoopjoy.core import sales_identity as si_core
 from scoopjoy.core.progress import ProgressThrottle
 from scoopjoy.core.sales_identity import Decision
+from scoopjoy.jobs import locks
 from scoopjoy.uploads import invoices, outcome, service
 from scoopjoy.uploads.outcome import Run
 
-LOCK_TTL = service.JOB_TIMEOUT + 60
+# The run lock (one run of an upload at a time) is renewed after every group: a killed worker's lock
+# expires by itself within LOCK_TIMEOUT, and a resumed run waits that long for it at most.
+LOCK_TIMEOUT = 120
 DEADLOCK_RETRIES = 3
 
 
@@ -37,24 +40,24 @@ def process_sales_upload(upload: str) -> dict | None:
 	user = doc.uploaded_by or doc.owner
 	frappe.set_user(user)
 
-	lock_key = service.lock_key(upload)
-	if not frappe.cache.set(lock_key, doc.job_id or "1", nx=True, ex=LOCK_TTL):
-		frappe.logger("scoopjoy").info(f"Sales Upload {upload} is being processed by another job; skipped")
-		return None
-	try:
-		return _process(doc, user)
-	except Exception as e:
-		frappe.db.rollback()
-		message = _(
-			"Processing stopped unexpectedly: {0}. Use Retry / Resume; posted invoices are kept."
-		).format(outcome.error_text(e))
-		outcome.finish_failed(doc, user, message)
-		raise
-	finally:
-		frappe.cache.delete(lock_key)
+	with locks.held(service.lock_key(upload), LOCK_TIMEOUT, wait=LOCK_TIMEOUT + 5) as lock:
+		if lock is None:
+			frappe.logger("scoopjoy").info(
+				f"Sales Upload {upload} is being processed by another job; skipped"
+			)
+			return None
+		try:
+			return _process(doc, user, lock)
+		except Exception as e:
+			frappe.db.rollback()
+			message = _(
+				"Processing stopped unexpectedly: {0}. Use Retry / Resume; posted invoices are kept."
+			).format(outcome.error_text(e))
+			outcome.finish_failed(doc, user, message)
+			raise
 
 
-def _process(doc: Any, user: str) -> dict:
+def _process(doc: Any, user: str, lock: Any) -> dict:
 	run = Run(doc=doc, user=user, total_rows=cint(doc.total_rows))
 	doc.db_set(
 		{
@@ -97,6 +100,7 @@ def _process(doc: Any, user: str) -> dict:
 		_process_group(run, ctx, group, rows, identities[group], live.get(identities[group]))
 		run.processed += len(rows)
 		outcome.maybe_publish_progress(run)
+		lock.reacquire()  # still ours for another LOCK_TIMEOUT (raises if it expired and was taken)
 
 	return outcome.finish(run)
 

@@ -264,8 +264,9 @@ class TestSalesUploadWorker(ScoopJoyTestCase):
 		doc = frappe.get_last_doc("Sales Upload", filters={"content_hash": sc.content_hash(text.encode())})
 		self.assertEqual(doc.status, "Processing", "a killed worker leaves the record Processing")
 		self.assertEqual(len(invoices_of(doc)), 2, "two invoices were committed before the crash")
-		# a real kill leaves the run lock behind too
-		frappe.cache.set(service.lock_key(doc.name), doc.job_id, ex=600)
+		# a real kill leaves the run lock behind too, until it expires (LOCK_TIMEOUT after the last renewal):
+		# here it has 2 s left, and the resumed run waits for it instead of breaking it
+		frappe.cache.set(service.lock_key(doc.name), "a dead worker's token", ex=2)
 		self.assertTrue(service.is_stale(doc))
 
 		service.requeue(doc)  # what Retry / Resume does; runs inline in tests
@@ -312,7 +313,7 @@ class TestSalesUploadWorker(ScoopJoyTestCase):
 		# what RQ shows after the kill: started, the run lock left behind, no heartbeat for 3 minutes
 		job = park_rq_job(doc.job_id, "started", heartbeat=datetime.now(timezone.utc) - timedelta(minutes=3))
 		self.addCleanup(job.delete)
-		frappe.cache.set(service.lock_key(doc.name), doc.job_id, ex=600)
+		frappe.cache.set(service.lock_key(doc.name), "a dead worker's token", ex=2)  # expires as in a kill
 		status = get_job_status(doc.job_id)["data"]
 		self.assertEqual((status["status"], status["stale"], status["attempt"]), ("stalled", True, 1))
 		self.assertIn("stopped heartbeating", status["message"])
