@@ -33,7 +33,7 @@ from scoopjoy.core.retry import (
 	classify_exception,
 	with_retry,
 )
-from scoopjoy.jobs import locks
+from scoopjoy.jobs import alerts, locks
 
 SYNC_ROLES = ("ScoopJoy Ops", "System Manager")
 CHUNK_SIZE = 50
@@ -79,8 +79,12 @@ def stock_sync_job_id(outlet_group: str | None = None) -> str:
 	return f"scoopjoy_stock_sync::{outlet_group or 'all'}"
 
 
-def sync_report_job_id(outlet_group: str | None = None) -> str:
-	return f"scoopjoy_sync_report::{outlet_group or 'all'}"
+def sync_report_job_id(outlet_group: str | None = None, sync_log: str | None = None) -> str:
+	"""The chained report's job: one per run (a run ending while the previous run's report is still queued
+	gets its own); the seed's standalone report (no run) is one per outlet group."""
+	return (
+		f"scoopjoy_sync_report::{sync_log}" if sync_log else f"scoopjoy_sync_report::{outlet_group or 'all'}"
+	)
 
 
 # --------------------------------------------------------------------------- trigger
@@ -256,12 +260,9 @@ def process_stock_sync(
 
 	log.db_set({**_log_counts(totals), "status": totals.status, "completed": now_datetime()}, notify=True)
 	summary = completion_payload(totals, log)
-	frappe.publish_realtime(
-		event=COMPLETE_EVENT,
-		message=summary,
-		user=log.triggered_by or frappe.session.user,
-		after_commit=True,
-	)
+	# the user who triggered it, and Ops (System Managers and ScoopJoy Ops): each in their own room
+	for user in dict.fromkeys([log.triggered_by or frappe.session.user, *alerts.ops_recipients()]):
+		frappe.publish_realtime(event=COMPLETE_EVENT, message=summary, user=user, after_commit=True)
 	# Commit the final status (and flush the completion event) before chaining: the report job runs in
 	# another worker and must see this run's final counts.
 	frappe.db.commit()
@@ -428,13 +429,13 @@ def _sync_outlet_isolated(
 			reference_name=agreement.name,
 		)
 
-	frappe.publish_progress(
-		percent=percent(position, total),
-		title=_("Stock Sync"),
-		doctype="Stock Sync Log",
-		docname=log_name,
-		description=_("Processing {0} ({1}/{2})").format(label, position, total),
-	)
+	progress = {
+		"percent": percent(position, total),
+		"title": _("Stock Sync"),
+		"description": _("Processing {0} ({1}/{2})").format(label, position, total),
+	}
+	frappe.publish_progress(**progress, doctype="Stock Sync Log", docname=log_name)  # the open log form
+	frappe.publish_progress(**progress)  # the user who clicked Sync (the job runs as them), anywhere in Desk
 	return result
 
 
@@ -554,8 +555,8 @@ def mark_synced(names: list[str]) -> int:
 
 
 def enqueue_sync_report(outlet_group: str | None = None, sync_log: str | None = None) -> str:
-	"""Chain job: write the run's report on the short queue (deduplicated per outlet group)."""
-	job_id = sync_report_job_id(outlet_group)
+	"""Chain job: write the run's report on the short queue (one per run, deduplicated)."""
+	job_id = sync_report_job_id(outlet_group, sync_log)
 	frappe.enqueue(
 		"scoopjoy.stock_sync.generate_sync_report",
 		queue=REPORT_QUEUE,

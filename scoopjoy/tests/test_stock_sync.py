@@ -16,6 +16,7 @@ from frappe.realtime import get_doc_room, get_user_room
 from frappe.utils.background_jobs import get_redis_connection_without_auth, is_job_enqueued
 
 from scoopjoy import stock_sync
+from scoopjoy.jobs import alerts
 from scoopjoy.stock_sync import (
 	COMPLETE_EVENT,
 	MissingWarehouseError,
@@ -322,9 +323,11 @@ class TestStockSyncRun(ScoopJoyTestCase):
 			for m in messages
 			if m["event"] == COMPLETE_EVENT and m["message"]["sync_log"] == result["sync_log"]
 		]
-		self.assertEqual(len(complete), 1)
-		self.assertEqual(complete[0]["room"], get_user_room("Administrator"))
-		self.assertEqual(complete[0]["namespace"], site)
+		# the triggering user and every System Manager / Ops user, each in their own room, once
+		rooms = [m["room"] for m in complete]
+		expected = {get_user_room(u) for u in ["Administrator", *alerts.ops_recipients()]}
+		self.assertEqual(sorted(rooms), sorted(expected))
+		self.assertTrue(all(m["namespace"] == site for m in complete))
 		payload = complete[0]["message"]
 		self.assertEqual((payload["total"], payload["success"], payload["errors"]), (2, 1, 1))
 		self.assertEqual(len(payload["error_details"]), 1)
@@ -337,6 +340,11 @@ class TestStockSyncRun(ScoopJoyTestCase):
 			if m["event"] == "progress" and m["room"] == get_doc_room("Stock Sync Log", result["sync_log"])
 		]
 		self.assertEqual([m["message"]["percent"] for m in progress], [50, 100])
+		# Frappe's progress also reaches the user who clicked Sync, wherever they are in Desk
+		to_user = [
+			m for m in messages if m["event"] == "progress" and m["room"] == get_user_room("Administrator")
+		]
+		self.assertEqual([m["message"]["percent"] for m in to_user], [50, 100])
 
 	def test_completion_payload_carries_only_the_first_20_errors(self):
 		totals = SyncTotals(total=30, succeeded=5, failed=25, errors=[f"Outlet {i}: boom" for i in range(25)])
@@ -363,6 +371,17 @@ class TestStockSyncRun(ScoopJoyTestCase):
 		self.assertEqual(log.status, "Failed")
 		self.assertIn("Run aborted: redis went away", log.error_details)
 		self.assertIsNotNone(log.completed)
+
+	def test_each_run_chains_its_own_report(self):
+		"""A run that ends while the previous run's report is still queued gets a report of its own."""
+		group, _members = make_group(1, invoices=1)
+		first = stock_sync.sync_report_job_id(group, "SSL-1")
+		self.assertNotEqual(first, stock_sync.sync_report_job_id(group, "SSL-2"))
+		parked = park_rq_job(first, "queued")  # the first run's report, not run yet
+		self.addCleanup(parked.delete)
+		result = enqueue_stock_sync(outlet_group=group)
+		log = frappe.get_doc("Stock Sync Log", result["sync_log"])
+		self.assertIsNotNone(log.report_generated_on, "this run's report was not swallowed by another's")
 
 	def test_report_job_without_a_run_writes_a_log_as_the_seed_does(self):
 		group = _group()
