@@ -5,7 +5,7 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
-from scoopjoy.bulk.registry import BulkOperation, register_operation
+from scoopjoy.bulk.spec import BulkOperation
 
 
 def sync_outlet_stock(outlet: str) -> bool:
@@ -60,28 +60,25 @@ def activate_franchise_agreement(agreement: str) -> bool:
 	return _set_agreement_status(agreement, "Active")
 
 
-register_operation(
+# the registry (scoopjoy.bulk.registry) starts from these; nothing is registered as an import side effect
+BUILTIN: tuple[BulkOperation, ...] = (
 	BulkOperation(
 		name="sync_outlet_stock",
 		label="Sync stock for selected outlets",
 		doctype="ScoopJoy Outlet",
 		method=sync_outlet_stock,
 		ptype="read",
-	)
-)
-register_operation(
+	),
 	BulkOperation(
 		name="suspend_franchise_agreements",
 		label="Suspend selected Franchise Agreements",
 		doctype="Franchise Agreement",
 		method=suspend_franchise_agreement,
-	)
-)
-register_operation(
+	),
 	BulkOperation(
 		name="activate_franchise_agreements",
 		label="Activate selected Franchise Agreements",
 		doctype="Franchise Agreement",
 		method=activate_franchise_agreement,
-	)
+	),
 )

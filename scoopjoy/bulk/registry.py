@@ -8,30 +8,14 @@ already done (so running a chunk twice changes nothing more). It raises to fail 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import frappe
 from frappe import _
 
-OperationFn = Callable[[str], bool]
+from scoopjoy.bulk import operations
+from scoopjoy.bulk.spec import BulkOperation
 
-
-@dataclass(frozen=True)
-class BulkOperation:
-	name: str
-	label: str
-	doctype: str
-	method: OperationFn
-	ptype: str = "write"  # DocType permission the caller needs
-	roles: tuple[str, ...] = ("ScoopJoy Ops", "System Manager")
-
-	@property
-	def method_path(self) -> str:
-		return f"{self.method.__module__}.{self.method.__qualname__}"
-
-
-_REGISTRY: dict[str, BulkOperation] = {}
+# the app's own operations, then whatever register_operation adds (tests, other apps)
+_REGISTRY: dict[str, BulkOperation] = {op.name: op for op in operations.BUILTIN}
 
 
 def register_operation(operation: BulkOperation) -> BulkOperation:
@@ -48,12 +32,10 @@ def unregister_operation(name: str) -> None:
 
 
 def get_operations() -> dict[str, BulkOperation]:
-	_load_builtin()
 	return dict(_REGISTRY)
 
 
 def get_operation(name: str) -> BulkOperation:
-	_load_builtin()
 	operation = _REGISTRY.get((name or "").strip())
 	if not operation:
 		from scoopjoy.bulk.errors import BulkRequestError
@@ -66,8 +48,3 @@ def get_operation(name: str) -> BulkOperation:
 			title=_("Unknown operation"),
 		)
 	return operation
-
-
-def _load_builtin() -> None:
-	# importing the module registers its operations
-	import scoopjoy.bulk.operations

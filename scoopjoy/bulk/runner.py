@@ -25,6 +25,7 @@ from frappe.query_builder.functions import Sum
 from frappe.utils import now_datetime, strip_html
 
 from scoopjoy import compat
+from scoopjoy.bulk.registry import get_operation
 from scoopjoy.core.chunking import ChunkPlan, percent
 from scoopjoy.core.retry import RetriesExhausted, RetryPolicy, classify_exception, with_retry
 
@@ -131,8 +132,6 @@ def _chunk_row(run: str, chunk_no: int) -> dict | None:
 
 def process_records(run: str, chunk_no: int) -> dict[str, Any]:
 	"""RQ job: process one chunk of a Bulk Job Run (idempotent, per-record isolation)."""
-	from scoopjoy.bulk.registry import get_operation
-
 	frappe.db.commit()  # start from a clean transaction (seed 002): nothing of the caller leaks in
 	# run as the user who asked for the run, however this job is delivered: Frappe's execute_job retries a
 	# RetryBackgroundJobError without the enqueued user (it would run as Administrator)
