@@ -1,5 +1,5 @@
 // ScoopJoy bulk actions (seed 002): run a registered bulk operation over records from a list view.
-//   scoopjoy.bulk.run("sync_outlet_stock", names)              -> Promise of enqueue_bulk's answer
+//   scoopjoy.bulk.run("sync_outlet_stock", names)              -> Promise of enqueue_bulk's data
 //   scoopjoy.bulk.add_list_action(listview, __("Sync Stock"), "sync_outlet_stock")
 frappe.provide("scoopjoy.bulk");
 
@@ -15,14 +15,17 @@ scoopjoy.bulk.run = function (operation, names, { chunk_size = 200, queue = "lon
 			args: { operation: operation, ids: names, chunk_size: chunk_size, queue: queue },
 			freeze: true,
 			freeze_message: __("Queueing {0} records…", [names.length]),
+			// a refusal (400 bad input, 403 not allowed) comes in seed 000's envelope: say its reason
+			error: (r) => scoopjoy.bulk.show_refusal(r),
 		})
 		.then((r) => {
-			const data = r.message || {};
+			const data = (r.message && r.message.data) || {};
 			frappe.show_alert(
 				{
 					message:
-						__("Enqueued {0} jobs for {1} records.", [data.enqueued, data.total]) +
-						` <a href="/app/bulk-job-run/${encodeURIComponent(data.run)}">${frappe.utils.escape_html(data.run)}</a>`,
+						__("Enqueued {0} jobs for {1} records.", [cint(data.enqueued), cint(data.total)]) +
+						" " +
+						scoopjoy.utils.form_link("Bulk Job Run", data.run),
 					indicator: "blue",
 				},
 				10
@@ -45,16 +48,19 @@ scoopjoy.bulk.follow = function (run, { interval_ms = 3000, max_polls = 600 } = 
 				args: { run: run },
 			})
 			.then((r) => {
-				const s = r.message || {};
+				const s = (r.message && r.message.data) || {};
 				if (finished.includes(s.status)) {
 					frappe.show_alert(
 						{
-							message: __("{0}: {1} succeeded, {2} already done, {3} failed.", [
-								s.label || s.operation,
-								s.succeeded,
-								s.skipped,
-								s.failed,
-							]),
+							message:
+								__("{0}: {1} succeeded, {2} already done, {3} failed.", [
+									scoopjoy.utils.esc(s.label || s.operation),
+									cint(s.succeeded),
+									cint(s.skipped),
+									cint(s.failed),
+								]) +
+								" " +
+								scoopjoy.utils.form_link("Bulk Job Run", run),
 							indicator: s.failed ? "orange" : "green",
 						},
 						10
@@ -65,6 +71,16 @@ scoopjoy.bulk.follow = function (run, { interval_ms = 3000, max_polls = 600 } = 
 			});
 	};
 	setTimeout(poll, interval_ms);
+};
+
+scoopjoy.bulk.show_refusal = function (r) {
+	const env = (r && r.responseJSON && r.responseJSON.message) || {};
+	if (!env.message) return;
+	frappe.msgprint({
+		title: __("Bulk operation not started"),
+		message: scoopjoy.utils.esc(env.message),
+		indicator: "red",
+	});
 };
 
 // Add a bulk action to a list view's Actions menu (for the lead's list view wiring).

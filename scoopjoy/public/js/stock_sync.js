@@ -20,11 +20,11 @@ scoopjoy.stock_sync.trigger = function ({ outlet_group } = {}) {
 		.then((r) => {
 			const data = r.message || {};
 			const log_link = data.sync_log
-				? ` <a href="/app/stock-sync-log/${encodeURIComponent(data.sync_log)}">${frappe.utils.escape_html(data.sync_log)}</a>`
+				? " " + scoopjoy.utils.form_link("Stock Sync Log", data.sync_log)
 				: "";
 			frappe.show_alert(
 				{
-					message: frappe.utils.escape_html(data.message || "") + log_link,
+					message: scoopjoy.utils.esc(data.message) + log_link,
 					indicator: data.already_queued ? "orange" : "blue",
 				},
 				10
@@ -51,22 +51,25 @@ scoopjoy.stock_sync.prompt = function (default_group) {
 	);
 };
 
-if (!scoopjoy.stock_sync._listening) {
-	scoopjoy.stock_sync._listening = true;
-	frappe.realtime.on("scoopjoy_stock_sync_complete", (data) => {
-		let message = __("Stock sync finished: {0}/{1} outlets synced.", [data.success, data.total]);
-		if (data.errors > 0) {
-			message += " " + __("{0} errors.", [data.errors]);
-		}
-		if (data.sync_log) {
-			message += ` <a href="/app/stock-sync-log/${encodeURIComponent(data.sync_log)}">${__("View log")}</a>`;
-		}
-		frappe.show_alert(
-			{
-				message: message,
-				indicator: data.errors > 0 ? "orange" : "green",
-			},
-			10
-		);
-	});
-}
+// App-wide completion alert, registered once Desk has its socket (realtime.js).
+scoopjoy.stock_sync.on_complete = function (data) {
+	if (!data) return;
+	let message = __("Stock sync finished: {0}/{1} outlets synced.", [cint(data.success), cint(data.total)]);
+	if (cint(data.errors) > 0) {
+		message += " " + __("{0} errors.", [cint(data.errors)]);
+	}
+	if (data.sync_log) {
+		message += " " + scoopjoy.utils.form_link("Stock Sync Log", data.sync_log, __("View log"));
+	}
+	frappe.show_alert(
+		{
+			message: message,
+			indicator: cint(data.errors) > 0 ? "orange" : "green",
+		},
+		10
+	);
+};
+
+scoopjoy.realtime.listen("scoopjoy.stock_sync.complete", "scoopjoy_stock_sync_complete", (data) =>
+	scoopjoy.stock_sync.on_complete(data)
+);

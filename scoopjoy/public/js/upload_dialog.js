@@ -1,40 +1,68 @@
 // "Upload Daily Sales" dialog: scoopjoy.upload.open_dialog({outlet}) — used by the Sales Upload list and
 // the ScoopJoy Outlet form. Posts the CSV as multipart form data (with the CSRF token) to the upload
 // endpoint, then follows the job live (realtime events, status polling as the safety net) and ends with
-// the counts, a link to the upload record and, when rows failed, to the error CSV.
+// the counts, the first errors, a link to the upload record and, when rows failed, to the error CSV.
+// Ops (ScoopJoy Ops / System Manager) may also ask to replace conflicting invoices.
 frappe.provide("scoopjoy.upload");
 
 scoopjoy.upload.API = "/api/method/scoopjoy.api.v1.bulk_upload";
 scoopjoy.upload.followed_by_dialog = scoopjoy.upload.followed_by_dialog || new Set();
-scoopjoy.upload.TERMINAL = ["completed", "completed_with_errors", "failed"];
+scoopjoy.upload.REPLACE_ROLES = ["ScoopJoy Ops", "System Manager"];
+
+scoopjoy.upload.can_replace = function () {
+	return scoopjoy.upload.REPLACE_ROLES.some((role) => frappe.user.has_role(role));
+};
+
+// GET the status envelope without frappe.call (whose 404 handler would pop a dialog on every poll).
+scoopjoy.upload.fetch_status = function (job_id) {
+	const url = `${scoopjoy.upload.API}.get_job_status?job_id=${encodeURIComponent(job_id)}`;
+	return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+		.then((r) => r.json().then((body) => ({ http: r.status, env: (body && body.message) || {} })))
+		.catch(() => ({ http: 0, env: {} }));
+};
 
 scoopjoy.upload.open_dialog = function (opts = {}) {
+	const esc = scoopjoy.utils.esc;
+	const can_replace = scoopjoy.upload.can_replace();
 	let job = null;
 	let poller = null;
 	let finished = false;
 
+	const fields = [
+		{
+			fieldname: "outlet",
+			fieldtype: "Link",
+			options: "ScoopJoy Outlet",
+			label: __("Outlet"),
+			reqd: 1,
+			default: opts.outlet || "",
+			read_only: opts.outlet ? 1 : 0,
+		},
+		{ fieldname: "file_html", fieldtype: "HTML" },
+		{
+			fieldname: "dry_run",
+			fieldtype: "Check",
+			label: __("Dry run: validate every invoice, post nothing"),
+		},
+	];
+	if (can_replace) {
+		fields.push({
+			fieldname: "replace",
+			fieldtype: "Check",
+			label: __(
+				"Replace conflicting invoices (cancel the posted invoice and post this file's version as its amendment)"
+			),
+		});
+	}
+	fields.push(
+		{ fieldname: "help_html", fieldtype: "HTML" },
+		{ fieldname: "status_html", fieldtype: "HTML" }
+	);
+
 	const dialog = new frappe.ui.Dialog({
 		title: __("Upload Daily Sales"),
 		size: "large",
-		fields: [
-			{
-				fieldname: "outlet",
-				fieldtype: "Link",
-				options: "ScoopJoy Outlet",
-				label: __("Outlet"),
-				reqd: 1,
-				default: opts.outlet || "",
-				read_only: opts.outlet ? 1 : 0,
-			},
-			{ fieldname: "file_html", fieldtype: "HTML" },
-			{
-				fieldname: "dry_run",
-				fieldtype: "Check",
-				label: __("Dry run: validate every invoice, post nothing"),
-			},
-			{ fieldname: "help_html", fieldtype: "HTML" },
-			{ fieldname: "status_html", fieldtype: "HTML" },
-		],
+		fields: fields,
 		primary_action_label: __("Upload"),
 		primary_action: (values) => submit(values),
 		on_hide: () => stop_following(),
@@ -60,12 +88,30 @@ scoopjoy.upload.open_dialog = function (opts = {}) {
 			frappe.msgprint(__("Choose a CSV file first."));
 			return;
 		}
+		const replace = can_replace && values.replace ? 1 : 0;
+		if (replace && !values.dry_run) {
+			frappe.confirm(
+				__(
+					"Replace conflicting invoices? Each invoice of outlet {0} that was already posted with different lines is cancelled and this file's version is posted as its amendment.",
+					[esc(values.outlet)]
+				),
+				() => send(values, file, replace)
+			);
+			return;
+		}
+		send(values, file, replace);
+	}
+
+	function send(values, file, replace) {
+		job = null;
+		finished = false;
 		const form = new FormData();
 		form.append("file", file, file.name);
 		form.append("outlet", values.outlet);
 		form.append("dry_run", values.dry_run ? "1" : "0");
+		if (replace) form.append("replace", "1");
 		dialog.get_primary_btn().prop("disabled", true);
-		render_message(__("Uploading {0}…", [frappe.utils.escape_html(file.name)]), "blue");
+		render_message(__("Uploading {0}…", [esc(file.name)]), "blue");
 
 		fetch(`${scoopjoy.upload.API}.upload_daily_sales`, {
 			method: "POST",
@@ -73,18 +119,30 @@ scoopjoy.upload.open_dialog = function (opts = {}) {
 			body: form,
 			credentials: "same-origin",
 		})
-			.then((r) => r.json().then((body) => ({ http: r.status, body })))
+			.then((r) =>
+				r
+					.json()
+					.catch(() => ({}))
+					.then((body) => ({ http: r.status, body }))
+			)
 			.then(({ http, body }) => {
 				const env = (body && body.message) || {};
 				if (http !== 200 || env.status !== "success") {
 					dialog.get_primary_btn().prop("disabled", false);
-					const msg = env.message || (body && body.exception) || __("Upload failed ({0}).", [http]);
-					render_message(frappe.utils.escape_html(msg), "red");
+					const msg =
+						(typeof env === "object" && env.message) ||
+						(typeof env === "string" && env) ||
+						(body && body.exception) ||
+						__("Upload failed (HTTP {0}).", [http]);
+					render_message(esc(msg), "red");
 					return;
 				}
-				job = env.data;
-				if (env.data.duplicate && !env.data.resumed) {
-					render_message(frappe.utils.escape_html(env.message), "orange");
+				job = env.data || {};
+				if (job.duplicate && !job.resumed) {
+					// the same file was uploaded before: the answer names that upload
+					let html = esc(env.message);
+					if (job.upload) html += " " + scoopjoy.utils.form_link("Sales Upload", job.upload);
+					render_message(html, "orange");
 					dialog.get_primary_btn().prop("disabled", false);
 					return;
 				}
@@ -92,7 +150,7 @@ scoopjoy.upload.open_dialog = function (opts = {}) {
 			})
 			.catch((e) => {
 				dialog.get_primary_btn().prop("disabled", false);
-				render_message(__("Upload failed: {0}", [frappe.utils.escape_html(String(e))]), "red");
+				render_message(__("Upload failed: {0}", [esc(String(e))]), "red");
 			});
 	}
 
@@ -113,7 +171,8 @@ scoopjoy.upload.open_dialog = function (opts = {}) {
 
 	function on_progress(data) {
 		if (!job || !data || data.job_id !== job.job_id || finished) return;
-		render_progress(data);
+		if (scoopjoy.upload.is_terminal(data)) finish(data);
+		else render_progress(data);
 	}
 
 	function on_complete(data) {
@@ -123,16 +182,12 @@ scoopjoy.upload.open_dialog = function (opts = {}) {
 
 	function poll() {
 		if (!job || finished) return;
-		frappe.call({
-			method: "scoopjoy.api.v1.bulk_upload.get_job_status",
-			type: "GET",
-			args: { job_id: job.job_id },
-			callback: (r) => {
-				const status = r.message && r.message.data;
-				if (!status || finished) return;
-				if (scoopjoy.upload.TERMINAL.includes(status.status)) finish(status);
-				else render_progress(status);
-			},
+		const job_id = job.job_id;
+		scoopjoy.upload.fetch_status(job_id).then(({ env }) => {
+			const status = env.status === "success" && env.data;
+			if (!status || finished || !job || job.job_id !== job_id) return;
+			if (scoopjoy.upload.is_terminal(status)) finish(status);
+			else render_progress(status);
 		});
 	}
 
@@ -140,49 +195,40 @@ scoopjoy.upload.open_dialog = function (opts = {}) {
 		finished = true;
 		stop_following();
 		dialog.get_primary_btn().prop("disabled", false);
-		const link = `<a href="/app/sales-upload/${encodeURIComponent(data.upload)}">${frappe.utils.escape_html(
-			data.upload
-		)}</a>`;
-		let indicator = "green";
-		let text;
-		if (data.status === "failed") {
-			indicator = "red";
-			const reason = (data.errors && data.errors[0] && data.errors[0].error) || data.message || "";
-			text = __("Upload {0} failed: {1}", [link, frappe.utils.escape_html(reason)]);
-		} else if (data.dry_run) {
-			indicator = data.failed ? "orange" : "green";
-			text = __("Dry run {0}: {1} invoices would be created, {2} rows have errors. Nothing was posted.", [
-				link,
-				data.succeeded,
-				data.failed,
-			]);
-		} else {
-			indicator = data.failed ? "orange" : "green";
-			text = __("Upload {0}: created {1} invoices, {2} rows failed.", [link, data.succeeded, data.failed]);
-		}
-		if (data.failed && data.error_csv_url) {
-			text += ` <a href="${data.error_csv_url}" target="_blank">${__("Download error CSV")}</a>`;
-		}
-		render_message(text, indicator);
+		const result = scoopjoy.upload.result(data);
+		render_message(`<b>${result.title}</b><br>${result.html}`, result.indicator);
 	}
 
 	function render_progress(data) {
-		const total = data.total || data.total_rows || 0;
-		const pct = total ? Math.min(100, Math.round((data.processed / total) * 100)) : 0;
-		const eta = data.eta_seconds ? __("about {0} s left", [Math.round(data.eta_seconds)]) : "";
-		$status.html(`<div class="progress" style="height: 8px; margin-top: 12px;">
-				<div class="progress-bar" role="progressbar" style="width: ${pct}%"></div>
-			</div>
-			<p class="text-muted small" style="margin-top: 6px;">${__(
-				"{0}% complete ({1}/{2} rows), {3} invoices, {4} failed rows {5}",
-				[pct, data.processed || 0, total, data.succeeded || 0, data.failed || 0, eta]
-			)}</p>`);
+		const total = cint(data.total || data.total_rows);
+		const processed = cint(data.processed);
+		const pct = total ? Math.min(100, Math.round((processed / total) * 100)) : 0;
+		const eta = data.eta_seconds ? " " + __("about {0} s left", [Math.round(flt(data.eta_seconds))]) : "";
+		const text =
+			data.status === "queued" && !processed
+				? __("Queued: waiting for a worker…")
+				: __("{0}% complete ({1}/{2} rows), {3} invoices, {4} failed rows", [
+						pct,
+						processed,
+						total,
+						cint(data.succeeded),
+						cint(data.failed),
+				  ]) + eta;
+		$status.html(`<div class="scoopjoy-upload-progress">
+				<div class="progress" style="height: 8px; margin-top: 12px;">
+					<div class="progress-bar" role="progressbar" style="width: ${pct}%"></div>
+				</div>
+				<p class="text-muted small" style="margin-top: 6px;">${esc(text)}</p>
+			</div>`);
 	}
 
 	function render_message(html, indicator) {
-		$status.html(`<div class="indicator-pill ${indicator}" style="white-space: normal; height: auto; padding: 8px 12px; margin-top: 12px;">
-				<span>${html}</span>
-			</div>`);
+		const color = { green: "green", orange: "orange", red: "red", blue: "blue" }[indicator] || "gray";
+		$status.html(
+			`<div class="scoopjoy-upload-result alert alert-${
+				{ green: "success", orange: "warning", red: "danger", blue: "info" }[color] || "info"
+			}" data-indicator="${color}" style="margin-top: 12px; white-space: normal;">${html}</div>`
+		);
 	}
 
 	dialog.show();

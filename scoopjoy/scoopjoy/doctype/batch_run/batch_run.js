@@ -49,7 +49,10 @@ const scoopjoy_batch_run = {
 				if (frm._scoopjoy_last_complete === key) return;
 				frm._scoopjoy_last_complete = key;
 				frappe.show_alert({
-					message: __("Batch Run {0}: {1}", [data.batch, __(data.status)]),
+					message: __("Batch Run {0}: {1}", [
+						scoopjoy.utils.esc(data.batch),
+						scoopjoy.utils.esc(__(data.status)),
+					]),
 					indicator: scoopjoy_batch_run.indicator(data.status),
 				});
 				frm.dashboard.hide_progress();
@@ -97,7 +100,7 @@ const scoopjoy_batch_run = {
 			freeze_message: __("Enqueuing retry of {0}…", [__(step_name)]),
 			callback: (r) => {
 				if (!r.message) return;
-				frappe.show_alert({ message: r.message.message, indicator: "blue" });
+				frappe.show_alert({ message: scoopjoy.utils.esc(r.message.message), indicator: "blue" });
 				frm.reload_doc();
 			},
 		});
@@ -113,7 +116,7 @@ const scoopjoy_batch_run = {
 			callback: (r) => {
 				if (!r.message) return;
 				frappe.show_alert({
-					message: r.message.message,
+					message: scoopjoy.utils.esc(r.message.message),
 					indicator: r.message.created ? "green" : "orange",
 				});
 				frappe.set_route("Form", "Batch Run", r.message.batch_run);
