@@ -171,6 +171,11 @@ scheduler_events = {
 		"* * * * *": [
 			"scoopjoy.jobs.reaper.reap_stale_jobs",
 		],
+		# Start the next Waiting Batch Run when the line is free, and alert Ops about a run Queued too long
+		# (no long worker).
+		"*/5 * * * *": [
+			"scoopjoy.scoopjoy.batch_pipeline.watch_pipeline_queue",
+		],
 	},
 }
 
@@ -234,6 +239,11 @@ before_tests = "scoopjoy.tests.utils.before_tests"
 # Automatically update python controller files with type annotations for this app.
 export_python_type_annotations = True
 
-# default_log_clearing_doctypes = {
-# 	"Logging DocType Name": 30  # days to retain logs
-# }
+# Retention through Frappe's Log Settings (daily clean-up): the days below are the defaults it starts
+# with; ScoopJoy Settings (log_retention_days, batch_run_retention_days) writes the days it uses. Each
+# controller's clear_old_logs deletes finished runs only.
+default_log_clearing_doctypes = {
+	"Stock Sync Log": 90,
+	"Bulk Job Run": 90,
+	"Batch Run": 365,
+}

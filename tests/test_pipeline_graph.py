@@ -7,6 +7,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+import static_checks as sc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,30 +74,38 @@ def seed() -> PipelineGraph:
 # -- the app's real PIPELINE_STEPS are the seed's ------------------------------------------------------
 
 
-def test_app_pipeline_steps_match_the_seed(app_root: Path) -> None:
-	"""Read PIPELINE_STEPS from batch_pipeline.py by AST (importing it needs frappe)."""
-	tree = ast.parse((app_root / "scoopjoy" / "batch_pipeline.py").read_text())
+def _app_pipeline_steps(app_root: Path) -> list[dict]:
+	"""PIPELINE_STEPS read from pipeline/definition.py by AST (importing it needs frappe)."""
+	tree = ast.parse((app_root / "scoopjoy" / "pipeline" / "definition.py").read_text())
 	value = next(
 		node.value
 		for node in tree.body
 		if isinstance(node, ast.Assign)
 		and any(isinstance(t, ast.Name) and t.id == "PIPELINE_STEPS" for t in node.targets)
 	)
-	steps = ast.literal_eval(value)
-	assert steps == SEED_STEPS
+	return ast.literal_eval(value)
+
+
+def test_app_pipeline_steps_match_the_seed(app_root: Path) -> None:
+	"""Same names, flags and edges as the seed; the methods live in the step modules."""
+	steps = _app_pipeline_steps(app_root)
+	assert [{k: v for k, v in s.items() if k != "method"} for s in steps] == [
+		{k: v for k, v in s.items() if k != "method"} for s in SEED_STEPS
+	]
 	graph = PipelineGraph.from_definitions(steps)
 	assert graph.order == (CLOSE, ROYAL, INVOICES, REPORTS, HQ)
 
 
 def test_seed_step_functions_exist(app_root: Path) -> None:
-	"""Each dotted method resolves to a module-level name in batch_pipeline.py (a def or a re-export)."""
-	tree = ast.parse((app_root / "scoopjoy" / "batch_pipeline.py").read_text())
-	names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-	for node in tree.body:
-		if isinstance(node, ast.ImportFrom):
-			names.update(a.asname or a.name for a in node.names)
-	for s in SEED_STEPS:
-		assert s["method"].rsplit(".", 1)[1] in names
+	"""Each app step method is a module-level function, and the seed's dotted path of the same step
+	(scoopjoy.scoopjoy.batch_pipeline.step_*) still resolves to that very function."""
+	source_root = app_root.parent
+	for app_step, seed_step in zip(_app_pipeline_steps(app_root), SEED_STEPS, strict=True):
+		real = sc.resolve_dotted(source_root, app_step["method"])
+		seed = sc.resolve_dotted(source_root, seed_step["method"])
+		assert real is not None and real.kind == "function", app_step["method"]
+		assert seed is not None and seed.kind == "function", seed_step["method"]
+		assert (seed.path, seed.node.lineno) == (real.path, real.node.lineno)
 
 
 # -- validation ---------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ the enqueue), the reaper looks at its RQ job(s):
 
 - waiting (queued, deferred, scheduled) or running on a live worker → leave it alone;
 - stalled (started, but its worker stopped heartbeating) or gone → the job is freed in RQ, and
-  - a run that can be resumed (exactly-once makes that safe: uploads, stock syncs, bulk chunks) is queued
-    again, at most ``max_auto_resumes`` times (site config ``scoopjoy_max_auto_resumes``, default 3);
+  - a run that can be resumed (exactly-once makes that safe: uploads, stock syncs, bulk chunks, Batch
+    Runs — their unfinished steps) is queued again, at most ``max_auto_resumes`` times (site config ``scoopjoy_max_auto_resumes``, default 3);
   - otherwise it is marked Failed with the reason and Ops are alerted (bell + email).
 
 The table of watched DocTypes is declarative (``WATCHED``); a DocType that does not exist (yet) is skipped.
@@ -112,6 +112,12 @@ def _resume_stock_sync(record, dead_job_ids: list[str]) -> None:
 	requeue_sync(record.name)
 
 
+def _resume_batch_run(record, dead_job_ids: list[str]) -> None:
+	from scoopjoy.scoopjoy.pipeline.queue import resume_dead_run
+
+	resume_dead_run(record, dead_job_ids)
+
+
 def _resume_bulk_chunks(record, dead_job_ids: list[str]) -> None:
 	from scoopjoy.bulk.runner import requeue_chunks
 
@@ -143,6 +149,7 @@ WATCHED: tuple[Watched, ...] = (
 		append_reason=True,
 		completed_field="completed_at",
 		job_ids=_batch_run_job_ids,
+		resume=_resume_batch_run,
 	),
 )
 

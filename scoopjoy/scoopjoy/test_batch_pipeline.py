@@ -27,7 +27,10 @@ from frappe.model.document import Document
 from frappe.utils import add_days, flt, now_datetime, nowtime, today
 
 from scoopjoy import compat
-from scoopjoy.scoopjoy import batch_pipeline, pipeline_steps
+from scoopjoy.scoopjoy import batch_pipeline
+from scoopjoy.scoopjoy.pipeline import daily_sales, definition, hq_client, queue
+from scoopjoy.scoopjoy.pipeline.steps import close_pos, hq_sync, reports, royalties
+from scoopjoy.scoopjoy.pipeline.steps import invoices as invoice_step
 from scoopjoy.tests.utils import (
 	ScoopJoyTestCase,
 	ensure_demo_data,
@@ -58,7 +61,7 @@ def _marker(batch_name: str, name: str) -> str:
 
 def _marker_value(batch_name: str, name: str) -> str | None:
 	# straight from the database (frappe.db.get_global caches, which would hide a rollback)
-	return pipeline_steps.report_marker(_marker(batch_name, name))
+	return reports.report_marker(_marker(batch_name, name))
 
 
 def _ensure_test_setup() -> None:
@@ -120,10 +123,24 @@ TEST_STEPS = [
 
 
 def _finish_active_runs() -> None:
-	"""Leftovers of an interrupted test run would block every trigger (no-overlap rule)."""
-	for name in frappe.get_all("Batch Run", filters={"status": ["in", ("Queued", "Running")]}, pluck="name"):
+	"""Leftovers of an interrupted test run would block every trigger (one active run at a time), and a
+	Waiting leftover would be started by the next test's trigger."""
+	for name in frappe.get_all(
+		"Batch Run", filters={"status": ["in", ("Waiting", "Queued", "Running")]}, pluck="name"
+	):
 		frappe.db.set_value("Batch Run", name, "status", "Failed")
 	frappe.db.commit()  # must survive the pipeline's own rollbacks in the next test
+
+
+def _queued_run(run_date: str, trigger_source: str):
+	"""A run Queued as if its job were on the long queue, but with no job: nobody will execute it."""
+	batch = queue.create_run(run_date, trigger_source)
+	frappe.db.set_value(
+		"Batch Run", batch.name, {"status": "Queued", "job_id": f"nightly_pipeline_{batch.name}"}
+	)
+	frappe.db.commit()
+	batch.reload()
+	return batch
 
 
 def _rows(batch_name: str) -> dict[str, frappe._dict]:
@@ -137,7 +154,7 @@ class PipelineTestCase(ScoopJoyTestCase):
 		CALLS.clear()
 		_ensure_test_setup()
 		_finish_active_runs()
-		self.patcher = patch.object(batch_pipeline, "PIPELINE_STEPS", TEST_STEPS)
+		self.patcher = patch.object(definition, "PIPELINE_STEPS", TEST_STEPS)
 		self.patcher.start()
 		self.addCleanup(self.patcher.stop)
 		self.addCleanup(_finish_active_runs)
@@ -268,7 +285,7 @@ class TestOrchestration(PipelineTestCase):
 			batch_pipeline.retry_failed_step("SJ-BATCH-1999-00001", "A")
 
 	def test_no_overlapping_runs(self):
-		active = batch_pipeline._create_batch_run(add_days(today(), -1), "Scheduler")  # Queued, no job yet
+		active = _queued_run(add_days(today(), -1), "Scheduler")  # Queued, no job yet
 		self.assertEqual(active.status, "Queued")
 		result = self.trigger()
 		self.assertFalse(result["created"])
@@ -338,7 +355,7 @@ class TestOrchestration(PipelineTestCase):
 
 	def test_invalid_definitions_fail_before_anything_runs(self):
 		bad = [*TEST_STEPS, {"name": "G", "method": f"{MODULE}.step_a", "depends_on": ["Z"]}]
-		with patch.object(batch_pipeline, "PIPELINE_STEPS", bad):
+		with patch.object(definition, "PIPELINE_STEPS", bad):
 			with self.assertRaisesRegex(Exception, "depends on unknown step 'Z'"):
 				self.trigger()
 		self.assertEqual(CALLS, [])
@@ -371,7 +388,7 @@ class RealStepTestCase(ScoopJoyTestCase):
 		self.addCleanup(_finish_active_runs)
 		self.run_date = add_days(today(), -1)
 		# a real Batch Run to link to (Journal Entry / Sales Invoice custom_batch_run are Links)
-		self.batch = batch_pipeline._create_batch_run(self.run_date, "Manual")
+		self.batch = queue.create_run(self.run_date, "Manual")
 		frappe.db.set_value("Batch Run", self.batch.name, "status", "Completed")
 		frappe.db.commit()  # finished run to link to; not Queued, so it never blocks a trigger
 
@@ -388,12 +405,10 @@ class TestRoyaltiesAndInvoices(RealStepTestCase):
 		other_day = make_pos_sales_invoice(customer=franchisee, posting_date=add_days(self.run_date, -1))
 		expected = flt(sum(i.base_grand_total for i in invoices) * 10 / 100, 2)
 
-		pipeline_steps.step_calculate_royalties(self.batch.name, self.run_date)
+		royalties.step_calculate_royalties(self.batch.name, self.run_date)
 		entries = frappe.get_all(
 			"Journal Entry",
-			filters={
-				"custom_royalty_key": pipeline_steps.royalty_key(franchisee, self.company, self.run_date)
-			},
+			filters={"custom_royalty_key": royalties.royalty_key(franchisee, self.company, self.run_date)},
 			fields=["name", "docstatus", "total_debit", "posting_date", "company", "custom_batch_run"],
 		)
 		self.assertEqual(len(entries), 1)
@@ -415,7 +430,7 @@ class TestRoyaltiesAndInvoices(RealStepTestCase):
 		self.assertAlmostEqual(flt(debtor.debit_in_account_currency), expected, places=2)
 
 		# second run: nothing new
-		message = pipeline_steps.step_calculate_royalties(self.batch.name, self.run_date)
+		message = royalties.step_calculate_royalties(self.batch.name, self.run_date)
 		self.assertIn(je.name, message)
 		self.assertEqual(
 			frappe.db.count(
@@ -426,7 +441,7 @@ class TestRoyaltiesAndInvoices(RealStepTestCase):
 		)
 
 		# Generate Invoices: annotates the day's invoices (not another day's), twice = once
-		pipeline_steps.step_generate_invoices(self.batch.name, self.run_date)
+		invoice_step.step_generate_invoices(self.batch.name, self.run_date)
 		for inv in invoices:
 			values = frappe.db.get_value(
 				"Sales Invoice", inv.name, ["custom_batch_run", "custom_royalty_entry"], as_dict=True
@@ -435,17 +450,17 @@ class TestRoyaltiesAndInvoices(RealStepTestCase):
 				(values.custom_batch_run, values.custom_royalty_entry), (self.batch.name, je.name)
 			)
 		self.assertFalse(frappe.db.get_value("Sales Invoice", other_day.name, "custom_royalty_entry"))
-		second = pipeline_steps.step_generate_invoices(self.batch.name, self.run_date)
+		second = invoice_step.step_generate_invoices(self.batch.name, self.run_date)
 		self.assertIn("Annotated 0 invoice(s)", second)
 		self.assertIn("linked 0 invoice(s)", second)
 
 	def test_default_royalty_rate_is_five_percent(self):
 		franchisee = make_franchise_customer()
 		inv = make_pos_sales_invoice(customer=franchisee, posting_date=self.run_date)
-		pipeline_steps.step_calculate_royalties(self.batch.name, self.run_date)
+		royalties.step_calculate_royalties(self.batch.name, self.run_date)
 		total = frappe.db.get_value(
 			"Journal Entry",
-			{"custom_royalty_key": pipeline_steps.royalty_key(franchisee, self.company, self.run_date)},
+			{"custom_royalty_key": royalties.royalty_key(franchisee, self.company, self.run_date)},
 			"total_debit",
 		)
 		self.assertAlmostEqual(flt(total), flt(inv.base_grand_total * 5 / 100, 2), places=2)
@@ -453,11 +468,11 @@ class TestRoyaltiesAndInvoices(RealStepTestCase):
 	def test_cancelled_royalty_is_posted_again(self):
 		franchisee = make_franchise_customer(royalty_percentage=8)
 		make_pos_sales_invoice(customer=franchisee, posting_date=self.run_date)
-		key = pipeline_steps.royalty_key(franchisee, self.company, self.run_date)
-		pipeline_steps.step_calculate_royalties(self.batch.name, self.run_date)
+		key = royalties.royalty_key(franchisee, self.company, self.run_date)
+		royalties.step_calculate_royalties(self.batch.name, self.run_date)
 		first = frappe.get_doc("Journal Entry", {"custom_royalty_key": key})
 		first.cancel()
-		pipeline_steps.step_calculate_royalties(self.batch.name, self.run_date)
+		royalties.step_calculate_royalties(self.batch.name, self.run_date)
 		live = frappe.get_all(
 			"Journal Entry", filters={"custom_royalty_key": key, "docstatus": 1}, pluck="name"
 		)
@@ -490,7 +505,7 @@ class TestClosePOS(RealStepTestCase):
 		invoices = [_make_pos_invoice(outlet, today()) for _ in range(2)]
 
 		with _without_erpnext_test_consolidation():
-			message = pipeline_steps.step_close_pos(self.batch.name, today())
+			message = close_pos.step_close_pos(self.batch.name, today())
 		self.assertIn("Closed 1 POS shift", message)
 		self.assertEqual(frappe.db.get_value("POS Opening Entry", opening.name, "status"), "Closed")
 		closing = frappe.get_doc("POS Closing Entry", {"pos_opening_entry": opening.name})
@@ -508,7 +523,7 @@ class TestClosePOS(RealStepTestCase):
 			self.assertEqual({t.sales_invoice for t in closing.sales_invoices}, {i.name for i in invoices})
 
 		with _without_erpnext_test_consolidation():
-			again = pipeline_steps.step_close_pos(self.batch.name, today())
+			again = close_pos.step_close_pos(self.batch.name, today())
 		self.assertEqual(frappe.db.count("POS Closing Entry", {"pos_opening_entry": opening.name}), 1)
 		self.assertIn("No open POS shift", again)
 
@@ -517,7 +532,7 @@ class TestClosePOS(RealStepTestCase):
 		opening = self._open_shift(outlet)
 		_make_pos_invoice(outlet, today())
 
-		message = pipeline_steps.step_close_pos(self.batch.name, add_days(today(), -1))
+		message = close_pos.step_close_pos(self.batch.name, add_days(today(), -1))
 		self.assertIn("No open POS shift on or before", message)
 		self.assertEqual(frappe.db.get_value("POS Opening Entry", opening.name, "status"), "Open")
 		self.assertFalse(frappe.db.exists("POS Closing Entry", {"pos_opening_entry": opening.name}))
@@ -527,7 +542,7 @@ def _close_left_open(opening: str, batch: str) -> None:
 	"""A shift a failed test left open would block the next test's opening (one open shift per profile)."""
 	if frappe.db.get_value("POS Opening Entry", opening, "status") == "Open":
 		with _without_erpnext_test_consolidation():
-			pipeline_steps.step_close_pos(batch, today())
+			close_pos.step_close_pos(batch, today())
 		frappe.db.commit()
 
 
@@ -584,9 +599,9 @@ class TestSendReports(RealStepTestCase):
 		frappe.db.set_single_value("ScoopJoy Settings", "report_recipients", "hq-reports@scoopjoy.test")
 		make_pos_sales_invoice(outlet="SJ-MUM-001", posting_date=self.run_date, items=[("SCOOP-CHOC-001", 4)])
 		for audience in ("ALL", *frappe.get_all("ScoopJoy Outlet", pluck="name")):
-			frappe.db.set_global(pipeline_steps.report_marker_key(self.run_date, audience), None)
+			frappe.db.set_global(reports.report_marker_key(self.run_date, audience), None)
 
-		message = pipeline_steps.step_send_reports(self.batch.name, self.run_date)
+		message = reports.step_send_reports(self.batch.name, self.run_date)
 		self.assertIn("SJ-MUM-001", message)
 		queued = self._queued()
 		by_recipient = {r: q for q in queued for r in q.recipients}
@@ -598,7 +613,7 @@ class TestSendReports(RealStepTestCase):
 		self.assertNotIn("SJ-DEL-001", manager_mail)
 		self.assertIn("SJ-MUM-001", by_recipient["hq-reports@scoopjoy.test"].message)
 
-		again = pipeline_steps.step_send_reports(self.batch.name, self.run_date)
+		again = reports.step_send_reports(self.batch.name, self.run_date)
 		self.assertIn("already sent", again)
 		self.assertEqual(len(self._queued()), len(queued))
 
@@ -676,21 +691,21 @@ class TestSyncToHQ(RealStepTestCase):
 
 	def test_not_configured_is_a_no_op(self):
 		self._configure("", "")
-		self.assertIn("not configured", pipeline_steps.step_sync_to_hq(self.batch.name, self.run_date))
+		self.assertIn("not configured", hq_sync.step_sync_to_hq(self.batch.name, self.run_date))
 
 	def test_posts_signed_totals_with_idempotency_key(self):
 		make_pos_sales_invoice(outlet="SJ-DEL-001", posting_date=self.run_date)
 		with hq_server() as (url, received):
 			self._configure(url, "s3cret")
-			message = pipeline_steps.step_sync_to_hq(self.batch.name, self.run_date)
-			pipeline_steps.step_sync_to_hq(self.batch.name, self.run_date)
+			message = hq_sync.step_sync_to_hq(self.batch.name, self.run_date)
+			hq_sync.step_sync_to_hq(self.batch.name, self.run_date)
 		self.assertIn("HTTP 200", message)
 		self.assertEqual(len(received), 2)
 		first = received[0]
 		payload = json.loads(first["body"])
 		self.assertEqual(payload["run_date"], self.run_date)
 		self.assertEqual(payload["batch_run"], self.batch.name)
-		expected = pipeline_steps.daily_sales(self.run_date)
+		expected = daily_sales.daily_sales(self.run_date)
 		self.assertEqual(payload["totals"]["invoices"], sum(s.invoices for s in expected))
 		self.assertIn("SJ-DEL-001", {o["outlet"] for o in payload["outlets"]})
 		headers = first["headers"]
@@ -707,14 +722,14 @@ class TestSyncToHQ(RealStepTestCase):
 	def test_http_error_fails_with_status_and_body(self):
 		with hq_server(status=503, body=b"maintenance window") as (url, received):
 			self._configure(url, "s3cret")
-			with self.assertRaisesRegex(pipeline_steps.HQSyncError, r"HTTP 503: maintenance window"):
-				pipeline_steps.step_sync_to_hq(self.batch.name, self.run_date)
+			with self.assertRaisesRegex(hq_client.HQSyncError, r"HTTP 503: maintenance window"):
+				hq_sync.step_sync_to_hq(self.batch.name, self.run_date)
 		self.assertEqual(len(received), 1)
 
 	def test_missing_secret_is_a_clear_error(self):
 		self._configure("http://127.0.0.1:9/ingest", "")
-		with self.assertRaisesRegex(pipeline_steps.HQSyncError, "HQ Sync Secret is empty"):
-			pipeline_steps.step_sync_to_hq(self.batch.name, self.run_date)
+		with self.assertRaisesRegex(hq_client.HQSyncError, "HQ Sync Secret is empty"):
+			hq_sync.step_sync_to_hq(self.batch.name, self.run_date)
 
 
 # -- the real pipeline end to end, twice ------------------------------------------------------------------

@@ -18,12 +18,15 @@ class BatchRun(Document):
 		from scoopjoy.scoopjoy.doctype.batch_run_step.batch_run_step import BatchRunStep
 
 		completed_at: DF.Datetime | None
+		duration: DF.Duration | None
 		execution_log: DF.LongText | None
 		is_backfill: DF.Check
 		job_id: DF.Data | None
+		queued_at: DF.Datetime | None
 		run_date: DF.Date
+		stale_alert_sent: DF.Check
 		started_at: DF.Datetime | None
-		status: DF.Literal["", "Queued", "Running", "Completed", "Completed with Errors", "Failed"]
+		status: DF.Literal["", "Waiting", "Queued", "Running", "Completed", "Completed with Errors", "Failed"]
 		steps: DF.Table[BatchRunStep]
 		trigger_source: DF.Literal["Scheduler", "Manual"]
 		triggered_by: DF.Link | None
@@ -72,6 +75,25 @@ class BatchRun(Document):
 	def step_outcomes(self) -> dict[str, str]:
 		"""{step_name: status} — the input of the pipeline graph core."""
 		return {row.step_name: row.status or "Pending" for row in self.steps}
+
+	@staticmethod
+	def clear_old_logs(days: int = 365) -> None:
+		"""Log Settings' daily clean-up (days from ScoopJoy Settings.batch_run_retention_days): delete the
+		finished runs not touched for ``days`` days, with their steps. Waiting, Queued and Running runs are
+		kept whatever their age. Invoices and journal entries keep the run's name in custom_batch_run."""
+		from frappe.query_builder import Interval
+		from frappe.query_builder.functions import Now
+
+		run = frappe.qb.DocType("Batch Run")
+		names = (
+			frappe.qb.from_(run)
+			.select(run.name)
+			.where(run.status.isin(["Completed", "Completed with Errors", "Failed"]))
+			.where(run.modified < (Now() - Interval(days=days)))
+		).run(pluck=True)
+		for chunk in (names[i : i + 500] for i in range(0, len(names), 500)):
+			frappe.db.delete("Batch Run Step", {"parenttype": "Batch Run", "parent": ["in", chunk]})
+			frappe.db.delete("Batch Run", {"name": ["in", chunk]})
 
 	def append_log(self, message: str) -> None:
 		"""One timestamped line in the execution log (saved with the next save of the run)."""

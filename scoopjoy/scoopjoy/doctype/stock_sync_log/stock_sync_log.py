@@ -2,7 +2,10 @@
 # For license information, please see license.txt
 """One stock sync run (seed 001): created when triggered, updated per chunk and at the end."""
 
+import frappe
 from frappe.model.document import Document
+from frappe.query_builder import Interval
+from frappe.query_builder.functions import Now
 from frappe.utils import now_datetime
 
 
@@ -37,3 +40,16 @@ class StockSyncLog(Document):
 			self.sync_datetime = now_datetime()
 		if not self.outlet_group:
 			self.outlet_group = "All"
+
+	@staticmethod
+	def clear_old_logs(days: int = 90) -> None:
+		"""Log Settings' daily clean-up (days from ScoopJoy Settings.log_retention_days): delete the finished
+		syncs not touched for ``days`` days. Queued and Running ones are kept whatever their age."""
+		log = frappe.qb.DocType("Stock Sync Log")
+		frappe.db.delete(
+			log,
+			filters=(
+				log.status.isin(["Completed", "Completed with Errors", "Failed"])
+				& (log.modified < (Now() - Interval(days=days)))
+			),
+		)
