@@ -9,7 +9,6 @@ Every other module asks these helpers instead of testing versions itself:
   ``now=frappe.flags.in_test`` would run a worker inside the request that enqueued it.
 - ``desk_route_prefix``: ``/app`` (v15) or ``/desk`` (v16), for the rare place that is not a whole URL
   (``frappe.utils.get_url_to_form`` already answers right on both).
-- ``pos_opening_must_be_same_day``: ERPNext v16 refuses POS invoices against an opening of an earlier day.
 - ``pos_sale_doctype``: what a POS sale is recorded as — "POS Invoice" (v15), or what v16's POS Settings
   says ("Sales Invoice" by default, which then refuses POS Invoices).
 """
@@ -29,14 +28,6 @@ def _major(version: str | None) -> int:
 
 
 FRAPPE_MAJOR = _major(frappe.__version__)
-
-
-def erpnext_major() -> int:
-	try:
-		import erpnext
-	except ImportError:
-		return 0
-	return _major(erpnext.__version__)
 
 
 def rate_limit_cache_key(cmd: str, identity: str, seconds: int) -> bytes | str:
@@ -59,11 +50,6 @@ def set_run_jobs_inline(value: bool) -> None:
 
 def desk_route_prefix() -> str:
 	return "/desk" if FRAPPE_MAJOR >= 16 else "/app"
-
-
-def pos_opening_must_be_same_day() -> bool:
-	"""ERPNext v16: a POS Opening Entry of an earlier day is "outdated" and takes no invoices."""
-	return erpnext_major() >= 16
 
 
 def pos_sale_doctype() -> str:
