@@ -2,7 +2,7 @@
 
 Every other module asks these helpers instead of testing versions itself:
 
-- ``FRAPPE_MAJOR`` / ``ERPNEXT_MAJOR``: the installed major versions.
+- ``FRAPPE_MAJOR``: the installed major version of Frappe.
 - ``rate_limit_cache_key``: the Redis key of ``frappe.rate_limiter.rate_limit`` (v16 appends the window).
 - ``run_jobs_inline``: whether ``frappe.enqueue(now=…)`` should run a job in-process. Only an explicit flag
   set by a test turns it on: v16 copies the process-wide test flag into every request, so
