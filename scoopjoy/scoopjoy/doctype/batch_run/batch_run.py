@@ -5,6 +5,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from scoopjoy.jobs.retention import clear_finished_runs
+
 
 class BatchRun(Document):
 	# begin: auto-generated types
@@ -81,19 +83,7 @@ class BatchRun(Document):
 		"""Log Settings' daily clean-up (days from ScoopJoy Settings.batch_run_retention_days): delete the
 		finished runs not touched for ``days`` days, with their steps. Waiting, Queued and Running runs are
 		kept whatever their age. Invoices and journal entries keep the run's name in custom_batch_run."""
-		from frappe.query_builder import Interval
-		from frappe.query_builder.functions import Now
-
-		run = frappe.qb.DocType("Batch Run")
-		names = (
-			frappe.qb.from_(run)
-			.select(run.name)
-			.where(run.status.isin(["Completed", "Completed with Errors", "Failed"]))
-			.where(run.modified < (Now() - Interval(days=days)))
-		).run(pluck=True)
-		for chunk in (names[i : i + 500] for i in range(0, len(names), 500)):
-			frappe.db.delete("Batch Run Step", {"parenttype": "Batch Run", "parent": ["in", chunk]})
-			frappe.db.delete("Batch Run", {"name": ["in", chunk]})
+		clear_finished_runs("Batch Run", days, "Batch Run Step")
 
 	def append_log(self, message: str) -> None:
 		"""One timestamped line in the execution log (saved with the next save of the run)."""

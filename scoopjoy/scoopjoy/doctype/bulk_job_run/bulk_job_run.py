@@ -4,8 +4,8 @@
 
 import frappe
 from frappe.model.document import Document
-from frappe.query_builder import Interval
-from frappe.query_builder.functions import Now
+
+from scoopjoy.jobs.retention import clear_finished_runs
 
 
 class BulkJobRun(Document):
@@ -44,13 +44,4 @@ class BulkJobRun(Document):
 	def clear_old_logs(days: int = 90) -> None:
 		"""Log Settings' daily clean-up (days from ScoopJoy Settings.log_retention_days): delete the finished
 		runs not touched for ``days`` days, with their chunks. Queued and Running ones are kept."""
-		run = frappe.qb.DocType("Bulk Job Run")
-		names = (
-			frappe.qb.from_(run)
-			.select(run.name)
-			.where(run.status.isin(["Completed", "Completed with Errors", "Failed"]))
-			.where(run.modified < (Now() - Interval(days=days)))
-		).run(pluck=True)
-		for chunk in (names[i : i + 500] for i in range(0, len(names), 500)):
-			frappe.db.delete("Bulk Job Run Chunk", {"parenttype": "Bulk Job Run", "parent": ["in", chunk]})
-			frappe.db.delete("Bulk Job Run", {"name": ["in", chunk]})
+		clear_finished_runs("Bulk Job Run", days, "Bulk Job Run Chunk")

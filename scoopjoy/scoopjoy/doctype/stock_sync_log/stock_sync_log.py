@@ -4,9 +4,9 @@
 
 import frappe
 from frappe.model.document import Document
-from frappe.query_builder import Interval
-from frappe.query_builder.functions import Now
 from frappe.utils import now_datetime
+
+from scoopjoy.jobs.retention import clear_finished_runs
 
 
 class StockSyncLog(Document):
@@ -45,11 +45,4 @@ class StockSyncLog(Document):
 	def clear_old_logs(days: int = 90) -> None:
 		"""Log Settings' daily clean-up (days from ScoopJoy Settings.log_retention_days): delete the finished
 		syncs not touched for ``days`` days. Queued and Running ones are kept whatever their age."""
-		log = frappe.qb.DocType("Stock Sync Log")
-		frappe.db.delete(
-			log,
-			filters=(
-				log.status.isin(["Completed", "Completed with Errors", "Failed"])
-				& (log.modified < (Now() - Interval(days=days)))
-			),
-		)
+		clear_finished_runs("Stock Sync Log", days)
