@@ -237,14 +237,8 @@ class TestSalesUploadWorker(ScoopJoyTestCase):
 		self.assertIn("line 2", doc.error_message)
 		self.assertEqual(invoices_of(doc), [])
 
-	def test_crash_mid_file_then_resume_posts_only_missing(self):
-		d = self.day
-		customers = [make_customer() for _ in range(4)]
-		frappe.db.commit()
-		rows = [(cu, "SCOOP-VAN-001", 1, "150", "Cash", d) for cu in customers]
-		rows += [(cu, "CONE-WAF-001", 2, "80", "Cash", d) for cu in customers]
-		text = self.csv(rows)
-
+	def upload_killed_at(self, text: str, invoice: int):
+		"""Upload ``text`` and kill the worker as it builds its ``invoice``-th invoice; the record as left."""
 		real_build = invoices.build_invoice
 		calls = {"n": 0}
 
@@ -253,7 +247,7 @@ class TestSalesUploadWorker(ScoopJoyTestCase):
 
 		def build_then_die(*args, **kwargs):
 			calls["n"] += 1
-			if calls["n"] == 3:
+			if calls["n"] == invoice:
 				raise WorkerKilled
 			return real_build(*args, **kwargs)
 
@@ -261,7 +255,15 @@ class TestSalesUploadWorker(ScoopJoyTestCase):
 			with self.assertRaises(WorkerKilled):
 				upload(text, self.outlet)
 		frappe.db.rollback()
-		doc = frappe.get_last_doc("Sales Upload", filters={"content_hash": sc.content_hash(text.encode())})
+		return frappe.get_last_doc("Sales Upload", filters={"content_hash": sc.content_hash(text.encode())})
+
+	def test_crash_mid_file_then_resume_posts_only_missing(self):
+		d = self.day
+		customers = [make_customer() for _ in range(4)]
+		frappe.db.commit()
+		rows = [(cu, "SCOOP-VAN-001", 1, "150", "Cash", d) for cu in customers]
+		rows += [(cu, "CONE-WAF-001", 2, "80", "Cash", d) for cu in customers]
+		doc = self.upload_killed_at(self.csv(rows), invoice=3)
 		self.assertEqual(doc.status, "Processing", "a killed worker leaves the record Processing")
 		self.assertEqual(len(invoices_of(doc)), 2, "two invoices were committed before the crash")
 		# a real kill leaves the run lock behind too, until it expires (LOCK_TIMEOUT after the last renewal):
@@ -292,24 +294,9 @@ class TestSalesUploadWorker(ScoopJoyTestCase):
 
 		customers = [make_customer() for _ in range(3)]
 		frappe.db.commit()
-		text = self.csv([(cu, "SCOOP-VAN-001", 1, "150", "Cash", self.day) for cu in customers])
-		real_build = invoices.build_invoice
-		calls = {"n": 0}
-
-		class WorkerKilled(BaseException):
-			pass
-
-		def build_then_die(*args, **kwargs):
-			calls["n"] += 1
-			if calls["n"] == 2:
-				raise WorkerKilled
-			return real_build(*args, **kwargs)
-
-		with patch.object(invoices, "build_invoice", side_effect=build_then_die):
-			with self.assertRaises(WorkerKilled):
-				upload(text, self.outlet)
-		frappe.db.rollback()
-		doc = frappe.get_last_doc("Sales Upload", filters={"content_hash": sc.content_hash(text.encode())})
+		doc = self.upload_killed_at(
+			self.csv([(cu, "SCOOP-VAN-001", 1, "150", "Cash", self.day) for cu in customers]), invoice=2
+		)
 		# what RQ shows after the kill: started, the run lock left behind, no heartbeat for 3 minutes
 		job = park_rq_job(doc.job_id, "started", heartbeat=datetime.now(timezone.utc) - timedelta(minutes=3))
 		self.addCleanup(job.delete)
