@@ -43,11 +43,15 @@ def notify_ops(subject: str, message: str, doctype: str, name: str) -> list[str]
 		).insert(ignore_permissions=True)
 	emails = [e for e in frappe.get_all("User", filters={"name": ["in", users]}, pluck="email") if e]
 	if emails:
-		frappe.sendmail(
-			recipients=emails,
-			subject=subject,
-			message="<p>{0}</p><p>{1}</p>".format(escape_html(message), link),
-			reference_doctype=doctype,
-			reference_name=name,
-		)
+		try:
+			frappe.sendmail(
+				recipients=emails,
+				subject=subject,
+				message="<p>{0}</p><p>{1}</p>".format(escape_html(message), link),
+				reference_doctype=doctype,
+				reference_name=name,
+			)
+		except frappe.OutgoingEmailError:
+			# no outgoing Email Account (v15 refuses to queue then; v16 queues): the bell still tells them
+			frappe.logger("scoopjoy").info(f"No outgoing email for the alert on {doctype} {name}")
 	return users
