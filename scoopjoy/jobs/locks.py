@@ -31,6 +31,16 @@ def release(lock: Lock) -> None:
 		pass
 
 
+def renew(lock: Lock) -> bool:
+	"""Keep holding a lock for another ``timeout``. If it was lost (expired, or its key removed) it is
+	taken again when free; False when someone else holds it now."""
+	try:
+		lock.reacquire()
+		return True
+	except LockError:
+		return try_acquire(lock)
+
+
 @contextmanager
 def held(key: str | bytes, timeout: float, wait: float = 0) -> Iterator[Lock | None]:
 	"""``with held(key, 120, wait=125) as lock:`` — ``lock`` is None when it could not be taken."""

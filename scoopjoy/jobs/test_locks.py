@@ -49,3 +49,16 @@ class TestLocks(ScoopJoyTestCase):
 			with locks.held(self.key, timeout=30) as second:
 				self.assertIsNone(second)
 			self.assertTrue(self.taken(), "the failed attempt released nothing")
+
+	def test_renew_keeps_takes_back_or_gives_up(self):
+		lock = locks.make(self.key, timeout=30)
+		self.assertTrue(locks.try_acquire(lock))
+		self.assertTrue(locks.renew(lock), "still ours")
+		frappe.cache.delete(self.key)  # the key vanished (expired, or removed by someone)
+		self.assertTrue(locks.renew(lock), "free again: taken back")
+		self.assertTrue(self.taken())
+		frappe.cache.delete(self.key)
+		other = locks.make(self.key, timeout=30)
+		self.assertTrue(locks.try_acquire(other))
+		self.assertFalse(locks.renew(lock), "another holder now: not ours")
+		locks.release(other)

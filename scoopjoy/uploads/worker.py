@@ -48,6 +48,10 @@ def process_sales_upload(upload: str) -> dict | None:
 			return None
 		try:
 			return _process(doc, user, lock)
+		except _RunTakenOver:
+			frappe.db.rollback()
+			frappe.logger("scoopjoy").info(f"Sales Upload {upload}: another run holds it now; this one stops")
+			return None
 		except Exception as e:
 			frappe.db.rollback()
 			message = _(
@@ -100,12 +104,17 @@ def _process(doc: Any, user: str, lock: Any) -> dict:
 		_process_group(run, ctx, group, rows, identities[group], live.get(identities[group]))
 		run.processed += len(rows)
 		outcome.maybe_publish_progress(run)
-		lock.reacquire()  # still ours for another LOCK_TIMEOUT (raises if it expired and was taken)
+		if not locks.renew(lock):
+			raise _RunTakenOver
 
 	return outcome.finish(run)
 
 
 # --- one group = one invoice -----------------------------------------------------------------------
+
+
+class _RunTakenOver(Exception):
+	"""The run lock expired and another run of the upload holds it: that run finishes the work."""
 
 
 class _NotPaidInFull(Exception):
