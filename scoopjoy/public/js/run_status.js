@@ -2,6 +2,7 @@
 frappe.provide("scoopjoy");
 
 scoopjoy.RUN_STATUS_COLORS = {
+	Waiting: "yellow",
 	Queued: "gray",
 	Running: "blue",
 	Completed: "green",
