@@ -24,6 +24,7 @@ from frappe.utils import cint
 
 from scoopjoy.api.v1.response import (
 	bad_request,
+	conflict,
 	forbidden,
 	not_found,
 	payload_too_large,
@@ -164,6 +165,10 @@ def retry_upload(job_id: str | None = None, upload: str | None = None) -> dict:
 		service.requeue(doc)
 	except frappe.ValidationError as e:
 		return bad_request(str(e))
+	except frappe.QueryDeadlockError:
+		# a worker changed the upload while this request read it (MariaDB's snapshot isolation refuses
+		# the stale locking read): nothing was queued; asking again reads the new state
+		return conflict(_("Upload {0} changed while it was being queued again; try again.").format(doc.name))
 	return success(
 		data=_accepted(doc, doc.total_rows),
 		message=_("Upload {0} queued again. Invoices already posted are kept and skipped.").format(doc.name),

@@ -5,7 +5,7 @@ A whitelisted function's return value lands in Frappe's ``{"message": ...}``, so
     {"message": {"status": "success" | "error", "data": ..., "message": "..."}}
 
 and the helpers below also set the HTTP status code (400 bad input, 403 forbidden, 404 unknown,
-413 too large, 429 rate limited). An endpoint whose service code raises Frappe's exceptions answers in the
+409 changed meanwhile, 413 too large, 429 rate limited). An endpoint whose service code raises Frappe's exceptions answers in the
 same shape through ``@enveloped``. Usage::
 
     from scoopjoy.api.v1.response import bad_request, success
@@ -49,6 +49,10 @@ def forbidden(message: str | None = None, data: Any = None) -> dict:
 
 def not_found(message: str, data: Any = None) -> dict:
 	return error(message, 404, data)
+
+
+def conflict(message: str, data: Any = None) -> dict:
+	return error(message, 409, data)
 
 
 def payload_too_large(message: str, data: Any = None) -> dict:
