@@ -5,8 +5,8 @@ A whitelisted function's return value lands in Frappe's ``{"message": ...}``, so
     {"message": {"status": "success" | "error", "data": ..., "message": "..."}}
 
 and the helpers below also set the HTTP status code (400 bad input, 403 forbidden, 404 unknown,
-409 changed meanwhile, 413 too large, 429 rate limited). An endpoint whose service code raises Frappe's exceptions answers in the
-same shape through ``@enveloped``. Usage::
+409 changed meanwhile, 413 too large, 429 rate limited). An endpoint whose service code raises Frappe's
+exceptions answers in the same shape through ``@enveloped``. Usage::
 
     from scoopjoy.api.v1.response import bad_request, success
 
