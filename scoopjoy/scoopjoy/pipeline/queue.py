@@ -133,13 +133,7 @@ def start_next() -> str | None:
 		batch.append_log(_("Queued: job {0} on the {1} queue").format(batch.job_id, PIPELINE_QUEUE))
 		records.save(batch)
 	# outside the lock: where jobs run inline (tests) the run executes right here
-	enqueue(
-		batch,
-		method="scoopjoy.scoopjoy.pipeline.orchestrator.execute_pipeline",
-		job_id=batch.job_id,
-		timeout=PIPELINE_TIMEOUT,
-		fallback=WAITING,
-	)
+	_enqueue_pipeline(batch, fallback=WAITING)
 	return batch.name
 
 
@@ -209,12 +203,17 @@ def resume_run(batch_name: str) -> None:
 			)
 		)
 		records.save(batch)
+	_enqueue_pipeline(batch, fallback="Failed")
+
+
+def _enqueue_pipeline(batch: BatchRun, fallback: str) -> None:
+	"""The run's job: every step that has not finished, on the long queue."""
 	enqueue(
 		batch,
 		method="scoopjoy.scoopjoy.pipeline.orchestrator.execute_pipeline",
 		job_id=batch.job_id,
 		timeout=PIPELINE_TIMEOUT,
-		fallback="Failed",
+		fallback=fallback,
 	)
 
 
