@@ -11,6 +11,8 @@ Every other module asks these helpers instead of testing versions itself:
   (``frappe.utils.get_url_to_form`` already answers right on both).
 - ``pos_sale_doctype``: what a POS sale is recorded as — "POS Invoice" (v15), or what v16's POS Settings
   says ("Sales Invoice" by default, which then refuses POS Invoices).
+- ``forget_expired_executions``: RQ 2 (v16) records each run of a job as an Execution that a killed
+  worker leaves half-expired; RQ 1 (v15) has none.
 """
 
 from __future__ import annotations
@@ -57,3 +59,32 @@ def pos_sale_doctype() -> str:
 	if frappe.get_meta("POS Settings").has_field("invoice_type"):
 		return frappe.db.get_single_value("POS Settings", "invoice_type") or "POS Invoice"
 	return "POS Invoice"
+
+
+def forget_expired_executions(job) -> list[str]:
+	"""Drop the executions of ``job`` whose data has expired; returns their ids.
+
+	RQ 2 (v16) keeps an Execution per run of a job: a hash that lives as long as the heartbeat, listed in
+	the job's execution registry and the started registry for a minute longer. When the worker was killed,
+	in that minute RQ's own ``Job.delete`` and ``StartedJobRegistry.remove`` raise "Execution … not found
+	in Redis" — so ``frappe.enqueue(deduplicate=True)`` of the same job id fails. RQ 1 (v15) has no
+	executions: nothing to do."""
+	registry = getattr(job, "execution_registry", None)
+	if registry is None:
+		return []
+	from rq.executions import Execution
+	from rq.registry import StartedJobRegistry
+
+	connection = job.connection
+	started = StartedJobRegistry(job.origin, connection=connection)
+	expired = []
+	for raw in connection.zrange(registry.key, 0, -1):
+		execution = Execution(
+			id=raw.decode() if isinstance(raw, bytes) else raw, job_id=job.id, connection=connection
+		)
+		if connection.exists(execution.key):
+			continue
+		connection.zrem(registry.key, execution.id)
+		connection.zrem(started.key, execution.composite_key)
+		expired.append(execution.id)
+	return expired

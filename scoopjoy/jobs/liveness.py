@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from frappe.utils.background_jobs import get_job
 
+from scoopjoy.compat import forget_expired_executions
 from scoopjoy.core.liveness import Liveness, assess
 
 
@@ -49,6 +50,7 @@ def release(job_id: str) -> None:
 	job = get_job(job_id)
 	if job is None:
 		return
+	forget_expired_executions(job)  # RQ 2: else removing or replacing the job raises
 	try:
 		StartedJobRegistry(job.origin, connection=job.connection).remove(job)
 	except Exception:

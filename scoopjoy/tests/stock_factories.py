@@ -144,12 +144,20 @@ def synced_flags(names: list[str]) -> dict[str, tuple[int, object]]:
 	return {row.name: (row.custom_stock_synced, row.custom_stock_synced_on) for row in rows}
 
 
-def park_rq_job(job_id: str, status: str = "queued", heartbeat=None, worker_name: str | None = None):
+def park_rq_job(
+	job_id: str,
+	status: str = "queued",
+	heartbeat=None,
+	worker_name: str | None = None,
+	expired_execution: bool = False,
+):
 	"""A real RQ job hash with `job_id` in `status` that no worker will ever pick up (it is on no queue).
 
 	What a queued/running job, or an orphan of a killed worker, looks like to RQ: give a started job a
 	recent ``heartbeat`` and a registered ``worker_name`` (``register_rq_worker``) for a live one; a worker
-	name with no registration is a worker that was killed.
+	name with no registration is a worker that was killed. ``expired_execution``: on RQ 2 (v16), what a
+	killed worker's job leaves for a minute after its Execution hash expired with the heartbeat — the
+	execution still listed in the job's execution registry and in the started registry (no-op on RQ 1).
 	"""
 	from frappe.utils.background_jobs import create_job_id, get_redis_conn
 	from rq.job import Job, JobStatus
@@ -166,6 +174,18 @@ def park_rq_job(job_id: str, status: str = "queued", heartbeat=None, worker_name
 	if worker_name:
 		job.worker_name = worker_name
 	job.save()
+	if expired_execution and hasattr(job, "execution_registry"):
+		import time
+
+		from rq.registry import StartedJobRegistry
+
+		execution_id = frappe.generate_hash(length=32)
+		expires = time.time() + 3600
+		job.connection.zadd(job.execution_registry.key, {execution_id: expires})
+		job.connection.zadd(
+			StartedJobRegistry(job.origin, connection=job.connection).key,
+			{f"{job.id}:{execution_id}": expires},
+		)
 	return job
 
 

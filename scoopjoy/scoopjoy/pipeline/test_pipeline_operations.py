@@ -10,12 +10,15 @@ PIPELINE_STEPS). The catch-up test moves the site's "today" to January 2020, a m
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from unittest.mock import patch
 
 import frappe
 from frappe.utils import add_days, add_to_date, get_datetime, now_datetime, today
+from frappe.utils.background_jobs import get_job
 
+from scoopjoy.jobs.liveness import release
+from scoopjoy.jobs.reaper import WATCHED, reap_stale_jobs
 from scoopjoy.scoopjoy import batch_pipeline
 from scoopjoy.scoopjoy.doctype.batch_run.batch_run import BatchRun
 from scoopjoy.scoopjoy.doctype.bulk_job_run.bulk_job_run import BulkJobRun
@@ -28,6 +31,7 @@ from scoopjoy.scoopjoy.test_batch_pipeline import (
 	_finish_active_runs,
 	_queued_run,
 )
+from scoopjoy.tests.stock_factories import park_rq_job
 from scoopjoy.tests.utils import ScoopJoyTestCase
 
 ALL_STEPS = ["A", "B", "C", "D", "E", "F"]
@@ -48,6 +52,13 @@ def _delete_runs(since: str, until: str) -> None:
 		frappe.db.delete("Batch Run Step", {"parent": name, "parenttype": "Batch Run"})
 		frappe.db.delete("Batch Run", {"name": name})
 	frappe.db.commit()
+
+
+def _drop_rq_job(job_id: str) -> None:
+	job = get_job(job_id)
+	if job:
+		release(job_id)
+		job.delete()
 
 
 def _finished_run(run_date: str, status: str = "Completed") -> str:
@@ -214,6 +225,38 @@ class TestNoLostNights(PipelineTestCase):
 		self.assertEqual(batch.status, "Completed")
 		self.assertEqual(CALLS, ["B", "C", "D", "E", "F"])  # A had finished: not run twice
 		self.assertIn("Resumed after its job died", batch.execution_log)
+
+	def test_the_reaper_resumes_a_run_whose_worker_was_killed(self):
+		"""What the reaper meets a minute or two after a kill: the run's job still "started" in RQ with a
+		silent heartbeat and, on RQ 2 (v16), an execution whose hash has expired while it is still listed —
+		RQ's own delete then raises "Execution … not found in Redis"; the run must still be resumed."""
+		batch = _queued_run(add_days(today(), -4), "Scheduler")
+		for step, status in (("A", "Success"), ("B", "Running")):
+			frappe.db.set_value("Batch Run Step", {"parent": batch.name, "step_name": step}, "status", status)
+		frappe.db.set_value("Batch Run", batch.name, "status", "Running")
+		frappe.db.set_value(
+			"Batch Run",
+			batch.name,
+			"modified",
+			add_to_date(now_datetime(), minutes=-5),
+			update_modified=False,
+		)
+		frappe.db.commit()
+		park_rq_job(
+			batch.job_id,
+			"started",
+			heartbeat=datetime.now(timezone.utc) - timedelta(minutes=3),
+			expired_execution=True,
+		)
+		self.addCleanup(_drop_rq_job, batch.job_id)
+
+		reaped = reap_stale_jobs(watched=[w for w in WATCHED if w.doctype == "Batch Run"])
+
+		self.assertEqual([(r.name, r.resumed) for r in reaped], [(batch.name, True)], reaped)
+		batch.reload()
+		self.assertEqual(batch.status, "Completed", batch.execution_log)
+		self.assertEqual(CALLS, ["B", "C", "D", "E", "F"])  # A had finished: not run twice
+		self.assertNotIn("Could not enqueue", batch.execution_log)
 
 
 class TestRetention(ScoopJoyTestCase):
