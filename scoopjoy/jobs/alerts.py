@@ -52,6 +52,6 @@ def notify_ops(subject: str, message: str, doctype: str, name: str) -> list[str]
 				reference_name=name,
 			)
 		except frappe.OutgoingEmailError:
-			# no outgoing Email Account (v15 refuses to queue then; v16 queues): the bell still tells them
+			# no outgoing Email Account (frappe.sendmail refuses to queue without one): the bell still tells them
 			frappe.logger("scoopjoy").info(f"No outgoing email for the alert on {doctype} {name}")
 	return users

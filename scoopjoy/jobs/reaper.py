@@ -4,7 +4,8 @@ A run record (Stock Sync Log, Bulk Job Run, Sales Upload, Batch Run) says "Queue
 job may be dead: the worker was killed (OOM, deploy, SIGKILL), the job hit its timeout, or Redis was
 flushed. RQ itself frees such a job only at its next registry clean-up (10 minutes or more), so the reaper
 asks ``scoopjoy.jobs.liveness`` instead — the job's heartbeat and its worker's registration — and knows
-within about two minutes of the kill.
+within about two minutes of the kill. That needs the scheduler to wake every minute: v15's default; v16's
+default is every 4 minutes (``scheduler_tick_interval``, see the README's supported versions).
 
 For every active record older than a short grace (``enqueue_after_commit``'s gap between the insert and
 the enqueue), the reaper looks at its RQ job(s):
