@@ -29,7 +29,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_to_date, cint, now_datetime
 
-from scoopjoy.core.liveness import may_resume
+from scoopjoy.core.liveness import JobState, may_resume
 from scoopjoy.jobs import alerts
 from scoopjoy.jobs.liveness import job_liveness, release
 
@@ -185,6 +185,36 @@ def reap_stale_jobs(
 			+ ", ".join(f"{r.doctype} {r.name} {'resumed' if r.resumed else 'failed'}" for r in reaped)
 		)
 	return reaped
+
+
+def stall_of(doctype: str, name: str, now=None) -> dict | None:
+	"""What the reaper will find at its next tick for one active record — shown on its form while the run
+	waits to be resumed. None when the record is not active, or its job(s) are waiting or running on a
+	live worker (or it was written too recently to tell); else ``{"reason", "resumes", "max_resumes",
+	"will_resume"}``."""
+	spec = next((w for w in WATCHED if w.doctype == doctype), None)
+	if spec is None or not _doctype_ready(spec):
+		return None
+	record = frappe.db.get_value(
+		doctype, name, ["name", spec.job_id_field, spec.status_field, "modified"], as_dict=True
+	)
+	if not record or record.get(spec.status_field) not in spec.active_statuses:
+		return None
+	job_ids = _record_job_ids(spec, record)
+	dead = {job_id: job_liveness(job_id) for job_id in job_ids}
+	dead = {job_id: liveness for job_id, liveness in dead.items() if not liveness.alive}
+	if not dead:
+		return None
+	settled = record.modified < add_to_date(now or now_datetime(), minutes=-spec.grace_minutes)
+	if not settled and any(lv.state is not JobState.STALLED for lv in dead.values()):
+		return None  # just written: its job may not be in RQ yet (enqueued after the commit)
+	resumes, most = resume_count(doctype, name), max_auto_resumes()
+	return {
+		"reason": " ".join(_("RQ job {0}: {1}.").format(job_id, lv.reason) for job_id, lv in dead.items()),
+		"resumes": resumes,
+		"max_resumes": most,
+		"will_resume": bool(spec.resume) and may_resume(resumes, most),
+	}
 
 
 def max_auto_resumes() -> int:

@@ -113,6 +113,34 @@ class TestReaper(ScoopJoyTestCase):
 		self.assertIn(name, reaped_names(reap_stale_jobs(max_resumes=0)))
 		self.assertIn("no longer registered", frappe.db.get_value("Stock Sync Log", name, "error_details"))
 
+	def stall_on_form(self, doctype: str, name: str):
+		doc = frappe.get_doc(doctype, name)
+		doc.run_method("onload")  # what Desk's getdoc runs before sending the form
+		return doc.get_onload().get("stall")
+
+	def test_a_run_whose_worker_died_says_so_on_its_form_until_the_reaper_acts(self):
+		name = make_log("Running")
+		job_id = frappe.db.get_value("Stock Sync Log", name, "job_id")
+		self.park(job_id, "started", heartbeat=datetime.now(timezone.utc) - timedelta(minutes=5))
+
+		stall = self.stall_on_form("Stock Sync Log", name)
+		self.assertIn("stopped heartbeating", stall["reason"])
+		self.assertEqual((stall["resumes"], stall["will_resume"]), (0, True))
+
+		reap_stale_jobs(max_resumes=0)
+		self.assertEqual(frappe.db.get_value("Stock Sync Log", name, "status"), "Failed")
+		self.assertIsNone(self.stall_on_form("Stock Sync Log", name), "finished: nothing to say")
+
+	def test_a_live_or_just_written_run_shows_no_stall(self):
+		live = make_log("Running")
+		worker = f"sj-test-worker-{frappe.generate_hash(length=6)}"
+		self.addCleanup(frappe.cache.delete, register_rq_worker(worker))
+		job_id = frappe.db.get_value("Stock Sync Log", live, "job_id")
+		self.park(job_id, "started", heartbeat=datetime.now(timezone.utc), worker_name=worker)
+		self.assertIsNone(self.stall_on_form("Stock Sync Log", live))
+		# inserted a moment ago, its job not in RQ yet (enqueued after the commit): not stalled
+		self.assertIsNone(self.stall_on_form("Stock Sync Log", make_log("Queued", minutes_old=0)))
+
 	def make_bulk_run(self, chunk_statuses: list[str]):
 		run = frappe.get_doc(
 			{

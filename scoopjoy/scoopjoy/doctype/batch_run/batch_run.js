@@ -13,6 +13,7 @@ frappe.ui.form.on("Batch Run", {
 		scoopjoy_batch_run.listen(frm);
 		scoopjoy_batch_run.add_retry_buttons(frm);
 		scoopjoy_batch_run.show_progress(frm);
+		scoopjoy.show_stall(frm);
 
 		// A run is written by the pipeline job only (the server refuses a Desk save); on a new form only
 		// the Run Date is for the user to pick.

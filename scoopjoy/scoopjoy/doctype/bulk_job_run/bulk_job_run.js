@@ -26,5 +26,6 @@ frappe.ui.form.on("Bulk Job Run", {
 			clearTimeout(frm._bulk_poll);
 			show();
 		}
+		scoopjoy.show_stall(frm);
 	},
 });

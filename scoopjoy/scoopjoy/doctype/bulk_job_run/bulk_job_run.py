@@ -6,9 +6,10 @@ import frappe
 from frappe.model.document import Document
 
 from scoopjoy.jobs.retention import clear_finished_runs
+from scoopjoy.jobs.stall import ShowsStall
 
 
-class BulkJobRun(Document):
+class BulkJobRun(ShowsStall, Document):
 	# begin: auto-generated types
 	# This code is auto-generated. Do not modify anything in this block.
 

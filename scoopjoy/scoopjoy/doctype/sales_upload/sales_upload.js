@@ -14,6 +14,7 @@ frappe.ui.form.on("Sales Upload", {
 		sales_upload.add_buttons(frm);
 		sales_upload.show_counts(frm);
 		sales_upload.render_summary(frm);
+		scoopjoy.show_stall(frm);
 	},
 });
 

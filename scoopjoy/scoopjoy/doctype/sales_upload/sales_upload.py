@@ -11,8 +11,10 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from scoopjoy.jobs.stall import ShowsStall
 
-class SalesUpload(Document):
+
+class SalesUpload(ShowsStall, Document):
 	# begin: auto-generated types
 	# This code is auto-generated. Do not modify anything in this block.
 

@@ -15,5 +15,6 @@ frappe.ui.form.on("Stock Sync Log", {
 				})
 			);
 		}
+		scoopjoy.show_stall(frm);
 	},
 });

@@ -7,9 +7,10 @@ from frappe.model.document import Document
 from frappe.utils import now_datetime
 
 from scoopjoy.jobs.retention import clear_finished_runs
+from scoopjoy.jobs.stall import ShowsStall
 
 
-class StockSyncLog(Document):
+class StockSyncLog(ShowsStall, Document):
 	# begin: auto-generated types
 	# This code is auto-generated. Do not modify anything in this block.
 
