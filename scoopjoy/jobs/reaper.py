@@ -200,9 +200,7 @@ def stall_of(doctype: str, name: str, now=None) -> dict | None:
 	)
 	if not record or record.get(spec.status_field) not in spec.active_statuses:
 		return None
-	job_ids = _record_job_ids(spec, record)
-	dead = {job_id: job_liveness(job_id) for job_id in job_ids}
-	dead = {job_id: liveness for job_id, liveness in dead.items() if not liveness.alive}
+	dead = _dead_jobs(_record_job_ids(spec, record))
 	if not dead:
 		return None
 	settled = record.modified < add_to_date(now or now_datetime(), minutes=-spec.grace_minutes)
@@ -224,8 +222,7 @@ def max_auto_resumes() -> int:
 
 def _reap(spec: Watched, record, max_resumes: int) -> Reaped | None:
 	job_ids = _record_job_ids(spec, record)
-	dead = {job_id: job_liveness(job_id) for job_id in job_ids}
-	dead = {job_id: liveness for job_id, liveness in dead.items() if not liveness.alive}
+	dead = _dead_jobs(job_ids)
 	if job_ids and not dead:
 		return None  # its job is waiting or running on a live worker
 	if job_ids:
@@ -303,6 +300,12 @@ def _stale_candidates(spec: Watched, now) -> list[Any]:
 def _record_job_ids(spec: Watched, record) -> list[str]:
 	job_ids = spec.job_ids(record) if spec.job_ids else [record.get(spec.job_id_field)]
 	return [job_id for job_id in job_ids if job_id]
+
+
+def _dead_jobs(job_ids: list[str]) -> dict[str, Any]:
+	"""{job id: its Liveness} of the jobs that are not alive (neither waiting nor running)."""
+	states = {job_id: job_liveness(job_id) for job_id in job_ids}
+	return {job_id: liveness for job_id, liveness in states.items() if not liveness.alive}
 
 
 def _mark_failed(spec: Watched, record, reason: str) -> None:
