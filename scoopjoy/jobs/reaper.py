@@ -27,7 +27,7 @@ from typing import Any
 
 import frappe
 from frappe import _
-from frappe.utils import add_to_date, cint, now_datetime
+from frappe.utils import add_to_date, cint, get_datetime, now_datetime
 
 from scoopjoy.core.liveness import JobState, may_resume
 from scoopjoy.jobs import alerts
@@ -187,28 +187,23 @@ def reap_stale_jobs(
 	return reaped
 
 
-def stall_of(doctype: str, name: str, now=None) -> dict | None:
-	"""What the reaper will find at its next tick for one active record — shown on its form while the run
-	waits to be resumed. None when the record is not active, or its job(s) are waiting or running on a
-	live worker (or it was written too recently to tell); else ``{"reason", "resumes", "max_resumes",
-	"will_resume"}``."""
-	spec = next((w for w in WATCHED if w.doctype == doctype), None)
-	if spec is None or not _doctype_ready(spec):
-		return None
-	record = frappe.db.get_value(
-		doctype, name, ["name", spec.job_id_field, spec.status_field, "modified"], as_dict=True
-	)
-	if not record or record.get(spec.status_field) not in spec.active_statuses:
+def stall_of(record, now=None) -> dict | None:
+	"""What the reaper will find at its next tick for one record (a loaded document of a watched DocType) —
+	shown on its form while the run waits to be resumed. None when the record is not active, or its job(s)
+	are waiting or running on a live worker (or it was written too recently to tell); else ``{"reason",
+	"resumes", "max_resumes", "will_resume"}``."""
+	spec = next((w for w in WATCHED if w.doctype == record.doctype), None)
+	if spec is None or record.get(spec.status_field) not in spec.active_statuses:
 		return None
 	dead = _dead_jobs(_record_job_ids(spec, record))
 	if not dead:
 		return None
-	settled = record.modified < add_to_date(now or now_datetime(), minutes=-spec.grace_minutes)
+	settled = get_datetime(record.modified) < add_to_date(now or now_datetime(), minutes=-spec.grace_minutes)
 	if not settled and any(lv.state is not JobState.STALLED for lv in dead.values()):
 		return None  # just written: its job may not be in RQ yet (enqueued after the commit)
-	resumes, most = resume_count(doctype, name), max_auto_resumes()
+	resumes, most = resume_count(record.doctype, record.name), max_auto_resumes()
 	return {
-		"reason": " ".join(_("RQ job {0}: {1}.").format(job_id, lv.reason) for job_id, lv in dead.items()),
+		"reason": _dead_reason(dead),
 		"resumes": resumes,
 		"max_resumes": most,
 		"will_resume": bool(spec.resume) and may_resume(resumes, most),
@@ -226,7 +221,7 @@ def _reap(spec: Watched, record, max_resumes: int) -> Reaped | None:
 	if job_ids and not dead:
 		return None  # its job is waiting or running on a live worker
 	if job_ids:
-		reason = " ".join(_("RQ job {0}: {1}.").format(job_id, lv.reason) for job_id, lv in dead.items())
+		reason = _dead_reason(dead)
 	else:
 		reason = _("No RQ job id recorded and nothing updated it for {0} minutes.").format(spec.grace_minutes)
 	for job_id in dead:
@@ -306,6 +301,10 @@ def _dead_jobs(job_ids: list[str]) -> dict[str, Any]:
 	"""{job id: its Liveness} of the jobs that are not alive (neither waiting nor running)."""
 	states = {job_id: job_liveness(job_id) for job_id in job_ids}
 	return {job_id: liveness for job_id, liveness in states.items() if not liveness.alive}
+
+
+def _dead_reason(dead: dict[str, Any]) -> str:
+	return " ".join(_("RQ job {0}: {1}.").format(job_id, lv.reason) for job_id, lv in dead.items())
 
 
 def _mark_failed(spec: Watched, record, reason: str) -> None:

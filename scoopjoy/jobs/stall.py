@@ -9,4 +9,4 @@ class ShowsStall:
 	def onload(self) -> None:
 		from scoopjoy.jobs.reaper import stall_of
 
-		self.set_onload("stall", stall_of(self.doctype, self.name))
+		self.set_onload("stall", stall_of(self))

@@ -95,12 +95,16 @@ class TestReaper(ScoopJoyTestCase):
 		self.assertEqual(get_job(job_id).get_status(), "failed")
 		self.assertIn("stopped heartbeating", frappe.db.get_value("Stock Sync Log", name, "error_details"))
 
-	def test_a_job_whose_worker_heartbeats_is_left_alone(self):
-		name = make_log("Running")
+	def park_on_live_worker(self, log_name: str):
+		"""The log's job started on a worker that is registered and heartbeating."""
 		worker = f"sj-test-worker-{frappe.generate_hash(length=6)}"
 		self.addCleanup(frappe.cache.delete, register_rq_worker(worker))
-		job_id = frappe.db.get_value("Stock Sync Log", name, "job_id")
-		self.park(job_id, "started", heartbeat=datetime.now(timezone.utc), worker_name=worker)
+		job_id = frappe.db.get_value("Stock Sync Log", log_name, "job_id")
+		return self.park(job_id, "started", heartbeat=datetime.now(timezone.utc), worker_name=worker)
+
+	def test_a_job_whose_worker_heartbeats_is_left_alone(self):
+		name = make_log("Running")
+		self.park_on_live_worker(name)
 		self.assertNotIn(name, reaped_names(reap_stale_jobs()))
 		self.assertEqual(frappe.db.get_value("Stock Sync Log", name, "status"), "Running")
 
@@ -133,10 +137,7 @@ class TestReaper(ScoopJoyTestCase):
 
 	def test_a_live_or_just_written_run_shows_no_stall(self):
 		live = make_log("Running")
-		worker = f"sj-test-worker-{frappe.generate_hash(length=6)}"
-		self.addCleanup(frappe.cache.delete, register_rq_worker(worker))
-		job_id = frappe.db.get_value("Stock Sync Log", live, "job_id")
-		self.park(job_id, "started", heartbeat=datetime.now(timezone.utc), worker_name=worker)
+		self.park_on_live_worker(live)
 		self.assertIsNone(self.stall_on_form("Stock Sync Log", live))
 		# inserted a moment ago, its job not in RQ yet (enqueued after the commit): not stalled
 		self.assertIsNone(self.stall_on_form("Stock Sync Log", make_log("Queued", minutes_old=0)))

@@ -54,6 +54,21 @@ def _delete_runs(since: str, until: str) -> None:
 	frappe.db.commit()
 
 
+def _interrupted_run(run_date: str, minutes_ago: int = 0):
+	"""A Running run whose job died in step B (A had finished), last written ``minutes_ago``."""
+	batch = _queued_run(run_date, "Scheduler")
+	for step, status in (("A", "Success"), ("B", "Running")):
+		frappe.db.set_value("Batch Run Step", {"parent": batch.name, "step_name": step}, "status", status)
+	frappe.db.set_value(
+		"Batch Run",
+		batch.name,
+		{"status": "Running", "modified": add_to_date(now_datetime(), minutes=-minutes_ago)},
+		update_modified=False,
+	)
+	frappe.db.commit()
+	return batch
+
+
 def _drop_rq_job(job_id: str) -> None:
 	job = get_job(job_id)
 	if job:
@@ -213,11 +228,7 @@ class TestNoLostNights(PipelineTestCase):
 		self.assertEqual(CALLS, ALL_STEPS)
 
 	def test_a_run_whose_worker_died_resumes_at_the_interrupted_step(self):
-		batch = _queued_run(add_days(today(), -2), "Scheduler")
-		for step, status in (("A", "Success"), ("B", "Running")):
-			frappe.db.set_value("Batch Run Step", {"parent": batch.name, "step_name": step}, "status", status)
-		frappe.db.set_value("Batch Run", batch.name, "status", "Running")
-		frappe.db.commit()
+		batch = _interrupted_run(add_days(today(), -2))
 
 		queue.resume_run(batch.name)
 
@@ -230,18 +241,7 @@ class TestNoLostNights(PipelineTestCase):
 		"""What the reaper meets a minute or two after a kill: the run's job still "started" in RQ with a
 		silent heartbeat and, on RQ 2 (v16), an execution whose hash has expired while it is still listed —
 		RQ's own delete then raises "Execution … not found in Redis"; the run must still be resumed."""
-		batch = _queued_run(add_days(today(), -4), "Scheduler")
-		for step, status in (("A", "Success"), ("B", "Running")):
-			frappe.db.set_value("Batch Run Step", {"parent": batch.name, "step_name": step}, "status", status)
-		frappe.db.set_value("Batch Run", batch.name, "status", "Running")
-		frappe.db.set_value(
-			"Batch Run",
-			batch.name,
-			"modified",
-			add_to_date(now_datetime(), minutes=-5),
-			update_modified=False,
-		)
-		frappe.db.commit()
+		batch = _interrupted_run(add_days(today(), -4), minutes_ago=5)
 		park_rq_job(
 			batch.job_id,
 			"started",
